@@ -223,6 +223,13 @@ def age_args(*names, witness=True):
     return ["--age", ",".join(rs)] if rs else []
 
 
+def write_tmp(tmp, data):
+    path = os.path.join(tmp, "check.yaml")
+    with open(path, "wb") as f:
+        f.write(data)
+    return path
+
+
 def write_case(name, input_bytes, fmt, env_lines, expected=None, out_fmt=None, errors=None):
     d = os.path.join(OUT, name)
     if os.path.isdir(d):
@@ -486,6 +493,25 @@ def build(sops, only):
         sops_meta["age"] = [{"recipient": "age1pq1" + "q" * 60, "enc": age_entries[0]["enc"]}]
         write_case("fail-age-pq-only", (json.dumps(doc, indent="\t") + "\n").encode(), "json", AGE_ALICE,
                    errors="exit 5\npost-quantum age recipients only")
+
+    @case
+    def yaml_style():
+        """Every plaintext in plaintexts/yaml/ (styles, types, comments, anchors, documents)."""
+        src = os.path.join(HERE, "plaintexts", "yaml")
+        for fname in sorted(os.listdir(src)):
+            plain = open(os.path.join(src, fname), "rb").read()
+            name = "yaml-" + fname[: -len(".yaml")]
+            try:
+                enc = sops.encrypt(plain, "yaml", age_args("alice"))
+            except subprocess.CalledProcessError:
+                print("  sops cannot encrypt", fname, "- skipped")
+                continue
+            p = run(["sops", "decrypt", "--input-type", "yaml", "--output-type", "yaml",
+                     write_tmp(sops.tmp, enc)], env=sops.env(), check=False)
+            if p.returncode != 0:
+                print("  sops cannot decrypt its own", fname, "- skipped")
+                continue
+            write_case(name, enc, "yaml", AGE_ALICE, p.stdout)
 
     for name, fn in cases.items():
         if not only or name in only:

@@ -99,7 +99,7 @@ impl Cur<'_> {
     /// `Z`, `z` or `±hh:mm`.
     fn offset(&mut self) -> Option<i32> {
         match self.peek()? {
-            b'Z' | b'z' => {
+            b'Z' => {
                 self.i += 1;
                 Some(0)
             }
@@ -200,6 +200,10 @@ impl Timestamp {
             return None;
         }
         c.i += 1;
+        if sep == b' ' {
+            // Go's time.Parse lets one space in the layout match a run of spaces.
+            while c.eat(b' ') {}
+        }
         t.hour = c.digits(1, 2)? as u8;
         c.eat(b':').then_some(())?;
         t.minute = c.digits(1, 2)? as u8;
@@ -285,6 +289,7 @@ mod tests {
     fn yaml_timestamp_layouts() {
         let t = Timestamp::parse_yaml("2001-12-14").unwrap();
         assert_eq!(t.rfc3339_nano(), "2001-12-14T00:00:00Z");
+        assert!(Timestamp::parse_yaml("2001-12-14T21:59:43z").is_none());
         let t = Timestamp::parse_yaml("2001-12-14t21:59:43.10-05:00").unwrap();
         assert_eq!(t.rfc3339_nano(), "2001-12-14T21:59:43.1-05:00");
         let t = Timestamp::parse_yaml("2001-12-14 21:59:43.10").unwrap();
@@ -292,6 +297,8 @@ mod tests {
         let t = Timestamp::parse_yaml("2002-1-2").unwrap();
         assert_eq!(t.rfc3339_nano(), "2002-01-02T00:00:00Z");
         assert!(Timestamp::parse_yaml("2001-12-14 21:59:43.10 -5").is_none());
+        assert!(Timestamp::parse_yaml("2001-12-14  21:59:43").is_some());
+        assert!(Timestamp::parse_yaml("0000-01-01").is_some());
         assert!(Timestamp::parse_yaml("12001-12-14").is_none());
         assert!(Timestamp::parse_yaml("2001-12-14x").is_none());
     }

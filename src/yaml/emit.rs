@@ -384,9 +384,10 @@ fn write_single(out: &mut String, s: &str, indent: usize) {
     for c in s.chars() {
         match c {
             '\'' => out.push_str("''"),
+            // Only LS/PS reach here (other breaks force double quotes); go-yaml
+            // writes the character and then the indentation.
             c if is_break(c) => {
                 out.push(c);
-                out.push('\n');
                 out.extend(std::iter::repeat_n(' ', indent));
             }
             c => out.push(c),
@@ -631,30 +632,37 @@ impl Emitter<'_> {
         }
     }
 
-    /// Sequence items at `col`; with `first_inline`, the first `- ` continues the line.
+    /// Comments go-yaml prints above a `- ` for a collection that opens on
+    /// the dash's line: those of its first element, and so on inward.
+    fn lead(n: &Node) -> Vec<&String> {
+        match &n.value {
+            Value::Map { entries, .. } => entries
+                .first()
+                .map(|e| e.comments.iter().collect())
+                .unwrap_or_default(),
+            Value::Seq { items, .. } => items
+                .first()
+                .map(|i| {
+                    let mut v: Vec<&String> = i.comments.iter().collect();
+                    v.extend(Self::lead(&i.node));
+                    v
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Sequence items at `col`; with `first_inline`, the first `- ` continues
+    /// the line (its comments were printed by the caller).
     fn items(&mut self, items: &[super::SeqItem], col: usize, first_inline: bool) {
         for (i, it) in items.iter().enumerate() {
             if !(i == 0 && first_inline) {
                 self.comments(col, &it.comments);
+                let lead: Vec<String> = Self::lead(&it.node).into_iter().cloned().collect();
+                self.comments(col, &lead);
                 self.pad(col);
             }
             self.out.push_str("- ");
-            if let Value::Map { entries, .. } = &it.node.value
-                && let Some(first) = entries.first()
-                && !first.comments.is_empty()
-            {
-                // A mapping item's first comments go on the lines before its dash in go-yaml;
-                // keep them in front of the item.
-                let line_start = self.out.len() - 2 - col;
-                let mut pre = String::new();
-                for c in &first.comments {
-                    pre.push_str(&" ".repeat(col + 2));
-                    pre.push('#');
-                    pre.push_str(c);
-                    pre.push('\n');
-                }
-                self.out.insert_str(line_start, &pre);
-            }
             self.inline(&it.node, col, true, true);
         }
     }

@@ -268,6 +268,7 @@ impl<'a> Parser<'a> {
             return Ok(None);
         }
         let line = self.line;
+        let props_col = self.col();
         let mut anchor = None;
         let mut tag = None;
         loop {
@@ -294,7 +295,8 @@ impl<'a> Parser<'a> {
         }
         let c = self.col();
         if !self.at_seq_indicator() && !self.at_explicit_key() && self.implicit_key_ahead() {
-            return Ok(Some(self.block_map(c, anchor, tag, line)?));
+            // Properties on the key's line belong to the key; the mapping starts where they do.
+            return Ok(Some(self.block_map(props_col, anchor, tag, line)?));
         }
         let mut node = match self.peek() {
             Some(b'-') if self.at_seq_indicator() => {
@@ -363,6 +365,7 @@ impl<'a> Parser<'a> {
     /// Does the current line hold an implicit mapping key (`key: …`)?
     fn implicit_key_ahead(&mut self) -> bool {
         let save = self.save();
+        let pending = self.pending.len();
         let start_line = self.line;
         let ok = match self.peek() {
             Some(b'"') => self.double_quoted().is_ok(),
@@ -381,6 +384,8 @@ impl<'a> Parser<'a> {
             self.at_value_indicator()
         };
         self.restore(save);
+        self.pending.truncate(pending);
+        self.trailing = None;
         result
     }
 
@@ -557,10 +562,9 @@ impl<'a> Parser<'a> {
         loop {
             self.skip_blanks();
             match self.peek() {
+                // go-yaml's reader drops comments inside flow collections; so does sops.
                 Some(b'#') => {
-                    let col = self.col();
-                    let t = self.skip_comment_text();
-                    self.pending.push((col, t));
+                    self.skip_comment_text();
                 }
                 Some(b'\n' | b'\r') => self.newline(),
                 None => return Err(self.error("unterminated flow collection")),

@@ -71,6 +71,10 @@ fn parse_int_base0(s: &str) -> Option<(bool, u64)> {
 
 fn as_int(s: &str) -> Option<Resolved> {
     let (neg, v) = parse_int_base0(s)?;
+    // Above int64, go-yaml tries ParseUint, which takes no sign.
+    if !neg && v > i64::MAX as u64 && s.starts_with('+') {
+        return None;
+    }
     if neg {
         if v <= i64::MAX as u64 {
             Some(Resolved::Int(-(v as i64)))
@@ -126,6 +130,19 @@ fn yaml_style_float(s: &str) -> bool {
     i == b.len()
 }
 
+/// `s` without the underscores Go's number syntax allows (each between two digits).
+fn go_underscores(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'_'
+            && !(i > 0 && b[i - 1].is_ascii_digit() && b.get(i + 1).is_some_and(u8::is_ascii_digit))
+        {
+            return None;
+        }
+    }
+    Some(s.replace('_', ""))
+}
+
 fn finite_float(s: &str) -> Option<f64> {
     s.parse::<f64>().ok().filter(|f| f.is_finite())
 }
@@ -145,8 +162,10 @@ fn resolve_plain(text: &str, timestamps: bool) -> Resolved {
     }
     match text.as_bytes()[0] {
         b'.' => {
-            if yaml_style_float(text)
-                && let Some(f) = finite_float(text)
+            // Go's ParseFloat: `_` may separate digits.
+            if let Some(t) = go_underscores(text)
+                && yaml_style_float(&t)
+                && let Some(f) = finite_float(&t)
             {
                 return Resolved::Float(f);
             }
@@ -246,6 +265,14 @@ mod tests {
         assert_eq!(p("-0x10"), Resolved::Int(-16));
         assert_eq!(p("09"), Resolved::Float(9.0));
         assert_eq!(p("18446744073709551615"), Resolved::Uint(u64::MAX));
+        assert_eq!(
+            p("+18446744073709551615"),
+            Resolved::Float(18446744073709551615.0)
+        );
+        assert_eq!(
+            p("18446744073709551616"),
+            Resolved::Float(18446744073709551616.0)
+        );
         assert_eq!(p("1e3"), Resolved::Float(1000.0));
         assert_eq!(p(".5"), Resolved::Float(0.5));
         assert_eq!(p("1."), Resolved::Float(1.0));

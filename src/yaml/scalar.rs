@@ -170,6 +170,19 @@ impl Parser<'_> {
         Ok(())
     }
 
+    /// U+2028/U+2029, which go-yaml (like libyaml) treats as line breaks.
+    fn at_unicode_break(&self) -> bool {
+        self.b[self.pos..].starts_with("\u{2028}".as_bytes())
+            || self.b[self.pos..].starts_with("\u{2029}".as_bytes())
+    }
+
+    /// Inside quotes, such a break is kept and the next line's indentation dropped.
+    fn unicode_break(&mut self, out: &mut String) {
+        out.push_str(&self.src[self.pos..self.pos + 3]);
+        self.pos += 3;
+        self.skip_blanks();
+    }
+
     pub(super) fn single_quoted(&mut self) -> PResult<String> {
         self.pos += 1;
         let mut out = String::new();
@@ -190,10 +203,15 @@ impl Parser<'_> {
                     out.truncate(keep);
                     self.fold_quoted(&mut out)?;
                 }
+                _ if self.at_unicode_break() => {
+                    let keep = out.trim_end_matches([' ', '\t']).len();
+                    out.truncate(keep);
+                    self.unicode_break(&mut out);
+                }
                 Some(_) => {
                     let start = self.pos;
                     while let Some(c) = self.peek() {
-                        if c == b'\'' || c == b'\n' || c == b'\r' {
+                        if c == b'\'' || c == b'\n' || c == b'\r' || self.at_unicode_break() {
                             break;
                         }
                         self.pos += 1;
@@ -276,10 +294,20 @@ impl Parser<'_> {
                     self.fold_quoted(&mut out)?;
                     keep = out.len();
                 }
+                _ if self.at_unicode_break() => {
+                    out.truncate(keep.max(out.trim_end_matches([' ', '\t']).len()));
+                    self.unicode_break(&mut out);
+                    keep = out.len();
+                }
                 Some(_) => {
                     let start = self.pos;
                     while let Some(c) = self.peek() {
-                        if c == b'"' || c == b'\\' || c == b'\n' || c == b'\r' {
+                        if c == b'"'
+                            || c == b'\\'
+                            || c == b'\n'
+                            || c == b'\r'
+                            || self.at_unicode_break()
+                        {
                             break;
                         }
                         self.pos += 1;

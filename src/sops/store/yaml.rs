@@ -78,9 +78,8 @@ impl<'a> Converter<'a> {
         self.spend(n.line)?;
         let v = match &n.value {
             yaml::Value::Scalar { text, style } => {
-                match resolve(text, *style, n.tag.as_deref())
-                    .map_err(|e| format!("line {}: {e}", n.line))?
-                {
+                // A scalar whose explicit tag does not fit decodes to null in go-yaml (and sops).
+                match resolve(text, *style, n.tag.as_deref()).unwrap_or(Resolved::Null) {
                     Resolved::Null => Value::Null,
                     Resolved::Bool(b) => Value::Bool(b),
                     Resolved::Int(i) => Value::Int(i),
