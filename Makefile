@@ -28,6 +28,16 @@ test: build ## run every test: unit, golden, CLI, interop with sops, conformance
 	python3 $(CONFORMANCE)/run.py $(BIN)
 	python3 $(CONFORMANCE)/run.py $(BIN) --cases $(CONFORMANCE)/upstream
 
+.PHONY: static
+static: ## build the static x86_64 musl binary (target/x86_64-unknown-linux-musl/release/krm-sops)
+	rustup target add x86_64-unknown-linux-musl
+	$(CARGO) build --release --locked --target x86_64-unknown-linux-musl
+
+.PHONY: bench
+bench: build static ## benchmarks: krm-sops decrypt vs sops decrypt, side by side (needs sops, gpg)
+	python3 bench/bench.py decrypt --bin target/x86_64-unknown-linux-musl/release/krm-sops
+	python3 bench/bench.py decrypt --bin $(BIN) --runs 20
+
 .PHONY: lint
 lint: ## rustfmt and clippy (warnings are errors)
 	$(CARGO) fmt --all -- --check

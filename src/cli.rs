@@ -139,7 +139,7 @@ fn decrypt_cmd(args: Vec<String>, global: &Global) -> Result<()> {
         file.as_str()
     };
     let input = read_input(&file)?;
-    let keyring = Keyring::from_env();
+    let keyring = Keyring::from_env().describing(global.verbose);
     let decrypted = crate::sops::decrypt(shown, &input, input_type, &keyring)?;
     if global.verbose {
         for by in &decrypted.opened_by {

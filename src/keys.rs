@@ -26,6 +26,8 @@ use sources::{AgeKeys, KeyEnv, PgpKeys, Problem};
 /// Every key source of the process, loaded on first use.
 pub struct Keyring {
     env: KeyEnv,
+    /// Describe which key opened each group (costs a scalar multiplication for age).
+    describe: bool,
     age: OnceLock<AgeKeys>,
     pgp: OnceLock<PgpKeys>,
     gpg: Option<gpg::Gpg>,
@@ -46,10 +48,17 @@ impl Keyring {
     pub fn new(env: KeyEnv, gpg: Option<gpg::Gpg>) -> Keyring {
         Keyring {
             env,
+            describe: false,
             age: OnceLock::new(),
             pgp: OnceLock::new(),
             gpg,
         }
+    }
+
+    /// Fill `Opened::opened_by` (for `--verbose`).
+    pub fn describing(mut self, on: bool) -> Keyring {
+        self.describe = on;
+        self
     }
 
     fn age(&self) -> &AgeKeys {
@@ -81,7 +90,14 @@ impl Keyring {
                 }
                 let keys = self.age();
                 match age::decrypt(enc, &keys.identities) {
-                    Ok((part, id)) => Ok((part, format!("age {} (from {})", id.label, id.source))),
+                    Ok((part, id)) => Ok((
+                        part,
+                        if self.describe {
+                            format!("age {} (from {})", id.label(), id.source)
+                        } else {
+                            String::new()
+                        },
+                    )),
                     Err(why) => Err(with_notes(why, &keys.unsupported)),
                 }
             }
@@ -138,11 +154,13 @@ impl Keyring {
                 match self.try_entry(e) {
                     Ok((part, by)) => {
                         parts.push(part);
-                        opened_by.push(if meta.groups.len() > 1 {
-                            format!("group {gi}: {by}")
-                        } else {
-                            by
-                        });
+                        if self.describe {
+                            opened_by.push(if meta.groups.len() > 1 {
+                                format!("group {gi}: {by}")
+                            } else {
+                                by
+                            });
+                        }
                         report.recovered = true;
                         break;
                     }

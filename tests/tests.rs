@@ -5,6 +5,7 @@
 //!   `testdata/README.md`), never by adding code.
 //! - `cli`: command-line behaviour (usage errors, exit codes, stdin, verbose).
 //! - `interop`: round trips against the real `sops` (fresh random files).
+//! - `keys`: OCB messages, the gpg keyring fallback.
 //!
 //! Shared helpers live in `common`.
 
@@ -12,3 +13,4 @@ mod cli;
 mod common;
 mod golden;
 mod interop;
+mod keys;

@@ -16,9 +16,25 @@ use crate::sops::tree::SecretBytes;
 pub struct AgeIdentity {
     /// Where it came from (`SOPS_AGE_KEY_FILE=/path`, …).
     pub source: String,
-    /// Its recipient (`age1…`) or a description (`ssh key /path`).
-    pub label: String,
+    /// How to describe it: an X25519 identity is shown by its recipient,
+    /// computed only when a message needs it (a scalar multiplication).
+    describe: Describe,
     inner: Box<dyn age::Identity + Send + Sync>,
+}
+
+enum Describe {
+    X25519(age::x25519::Identity),
+    Text(String),
+}
+
+impl AgeIdentity {
+    /// Its recipient (`age1…`) or a description (`ssh key /path`).
+    pub fn label(&self) -> String {
+        match &self.describe {
+            Describe::X25519(id) => id.to_public().to_string(),
+            Describe::Text(t) => t.clone(),
+        }
+    }
 }
 
 /// Identities parsed from one source, plus lines that name unsupported kinds.
@@ -53,7 +69,7 @@ pub fn parse_identities(text: &str, source: &str) -> Result<Parsed, String> {
             } else if let Ok(id) = word.parse::<age::x25519::Identity>() {
                 out.identities.push(AgeIdentity {
                     source: source.to_string(),
-                    label: id.to_public().to_string(),
+                    describe: Describe::X25519(id.clone()),
                     inner: Box::new(id),
                 });
             } else {
@@ -74,7 +90,7 @@ pub fn parse_ssh(data: &[u8], path: &str, source: &str) -> Result<AgeIdentity, S
     match &id {
         age::ssh::Identity::Unencrypted(_) => Ok(AgeIdentity {
             source: source.to_string(),
-            label: format!("ssh key {path}"),
+            describe: Describe::Text(format!("ssh key {path}")),
             inner: Box::new(id),
         }),
         age::ssh::Identity::Encrypted(_) => Err(
@@ -146,7 +162,7 @@ mod tests {
         let p = parse_identities(&format!("# comment\n\n{ID} {ID}\n"), "t").unwrap();
         assert_eq!(p.identities.len(), 2);
         assert_eq!(
-            p.identities[0].label,
+            p.identities[0].label(),
             "age1lzd99uklcjnc0e7d860axevet2cz99ce9pq6tzuzd05l5nr28ams36nvun"
         );
         let e = parse_identities("hello world\n", "t").err().unwrap();

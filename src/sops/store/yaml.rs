@@ -253,6 +253,9 @@ pub fn load(input: &[u8]) -> Result<(Vec<Branch>, Option<Meta>), String> {
                                 meta = Some(to_meta(&e.value, &anchors, 0)?);
                             }
                         }
+                        if i > 0 {
+                            check_later_sops_key(entries, i)?;
+                        }
                         conv.register(root);
                         conv.branch(entries, foot, true)?
                     }
@@ -279,23 +282,33 @@ pub fn load(input: &[u8]) -> Result<(Vec<Branch>, Option<Meta>), String> {
     Ok((branches, meta))
 }
 
-/// sops (yaml.v3 decoding its metadata struct) refuses duplicate top-level keys.
-fn check_top_level(entries: &[Entry]) -> Result<(), String> {
-    for (i, a) in entries.iter().enumerate() {
-        for b in &entries[..i] {
-            if let (Some(x), Some(y)) = (a.key.as_scalar(), b.key.as_scalar())
-                && x == y
-            {
-                return Err(format!(
-                    "line {}: the top-level key {x:?} is already defined at line {} (sops refuses duplicate top-level keys)",
-                    a.key.line, b.key.line
-                ));
-            }
+/// Later documents carry a copy of the metadata under `sops`; any other
+/// top-level `sops` value is user data that would collide with it.
+fn check_later_sops_key(entries: &[Entry], doc: usize) -> Result<(), String> {
+    for e in entries.iter().filter(|e| is_sops_key(e)) {
+        let is_metadata = e.value.get("mac").is_some() || e.value.get("lastmodified").is_some();
+        if !is_metadata {
+            return Err(format!(
+                "line {}: document {} has a top-level key `sops`, which sops reserves for its metadata (rename the key)",
+                e.key.line,
+                doc + 1
+            ));
         }
     }
-    let n = entries.iter().filter(|e| is_sops_key(e)).count();
-    if n > 1 {
-        return Err("the top-level key `sops` appears more than once".into());
+    Ok(())
+}
+
+/// sops (yaml.v3 decoding its metadata struct) refuses duplicate top-level keys.
+fn check_top_level(entries: &[Entry]) -> Result<(), String> {
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    for e in entries {
+        let Some(k) = e.key.as_scalar() else { continue };
+        if let Some(first) = seen.insert(k, e.key.line) {
+            return Err(format!(
+                "line {}: the top-level key {k:?} is already defined at line {first} (sops refuses duplicate top-level keys)",
+                e.key.line
+            ));
+        }
     }
     Ok(())
 }

