@@ -17,10 +17,13 @@ help: ## list the targets
 build: ## build the release binary (target/release/krm-sops)
 	$(CARGO) build --release --locked
 
+EXAMPLE := examples/jupyterhub
+
 .PHONY: demo
-demo: build ## build, then decrypt a bundled example with its test-only PGP key
-	SOPS_PGP_PRIVATE_KEY_FILE=testdata/keys/pgp/elgamal.sec.asc KRM_SOPS_GPG=off \
-	  $(BIN) decrypt --verbose testdata/decrypt/pgp-elgamal/input.yaml
+demo: build ## build, then kustomize the JupyterHub example through krm-sops (test-only key)
+	SOPS_PGP_PRIVATE_KEY="$$(cat $(EXAMPLE)/keys/pgp.sec.asc)" KRM_SOPS_GPG=off \
+	  KUSTOMIZE_PLUGIN_HOME="$(CURDIR)/plugin" \
+	  kubectl kustomize --enable-alpha-plugins $(EXAMPLE)/overlays/ldap-auth
 
 .PHONY: test
 test: build ## run every test: unit, golden, CLI, interop with sops, conformance

@@ -22,6 +22,8 @@ const USAGE: &str = "\
 krm-sops — build Kubernetes Secrets from SOPS-encrypted files inside kustomize
 
 Usage:
+  krm-sops                  KRM function: read a ResourceList on stdin, write one on stdout
+  krm-sops CONFIG_FILE      kustomize legacy exec plugin: print the generated objects
   krm-sops decrypt [--input-type T] [--output-type T] FILE   print a SOPS file decrypted (FILE - = stdin)
   krm-sops --version | --help
 
@@ -167,6 +169,114 @@ fn decrypt_cmd(args: Vec<String>, global: &Global) -> Result<()> {
     }
 }
 
+fn write_stdout(bytes: &[u8]) -> Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout.write_all(bytes).and_then(|_| stdout.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) is not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::io("(stdout)", "write", e)),
+    }
+}
+
+fn print_opened_by(global: &Global, lines: &[String]) {
+    if global.verbose {
+        for l in lines {
+            eprintln!("krm-sops: {l}");
+        }
+    }
+}
+
+/// Legacy exec plugin mode: `krm-sops CONFIG_FILE` prints the objects as a YAML stream.
+fn plugin_cmd(path: &str, extra: &[String], global: &Global) -> Result<()> {
+    if let Some(a) = extra.first() {
+        return Err(Error::usage(format!(
+            "unexpected argument {a:?} after the config file (krm-sops reads everything from the config)"
+        )));
+    }
+    let bytes = read_input(path)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Error::config(path, "", "the configuration is not UTF-8"))?;
+    let origin = crate::config::Origin {
+        file: path.to_string(),
+    };
+    let config = crate::config::Config::parse(text, &origin)?;
+    let root = crate::generator::Root::current()?;
+    let keyring = Keyring::from_env().describing(global.verbose);
+    let out = crate::generator::run(&config, &root, &keyring, path)?;
+    print_opened_by(global, &out.opened_by);
+    let text = Zeroizing::new(crate::krm::render_stream(&out.objects));
+    write_stdout(text.as_bytes())
+}
+
+/// KRM function mode: a ResourceList on stdin. Returns the exit code (1 on failure).
+fn krm_cmd(global: &Global) -> ExitCode {
+    use crate::krm::{KrmResult, ResourceList, render};
+    let input = match read_input("-") {
+        Ok(b) => b,
+        Err(e) => {
+            report(&e);
+            return ExitCode::Failure;
+        }
+    };
+    let fail = |items: Vec<crate::yaml::Node>, e: Error| {
+        report(&e);
+        let result = KrmResult {
+            message: format!("{e}\nhint: {}", e.hint()),
+            file: e.file().map(str::to_string),
+        };
+        let _ = write_stdout(render(items, &[result]).as_bytes());
+        ExitCode::Failure
+    };
+    let text = match std::str::from_utf8(&input) {
+        Ok(t) => t,
+        Err(_) => {
+            return fail(
+                Vec::new(),
+                Error::config("(ResourceList on stdin)", "", "stdin is not UTF-8"),
+            );
+        }
+    };
+    let rl = match ResourceList::parse(text) {
+        Ok(rl) => rl,
+        Err(e) => return fail(Vec::new(), e),
+    };
+    let (items, cfg) = rl.items_without_config();
+    let Some(cfg) = cfg else {
+        let e = Error::config(
+            "(ResourceList on stdin)",
+            "",
+            "the ResourceList has no functionConfig (give the SopsGenerator config: kustomize does, kpt needs --fn-config)",
+        );
+        return fail(items, e);
+    };
+    let origin = crate::config::Origin {
+        file: "(functionConfig)".into(),
+    };
+    let run = || -> Result<crate::generator::Output> {
+        let config = crate::config::Config::from_node(&cfg, &origin)?;
+        let root = crate::generator::Root::current()?;
+        let keyring = Keyring::from_env().describing(global.verbose);
+        crate::generator::run(&config, &root, &keyring, &origin.file)
+    };
+    match run() {
+        Ok(out) => {
+            print_opened_by(global, &out.opened_by);
+            let mut all = items;
+            all.extend(out.objects);
+            let text = Zeroizing::new(render(all, &[]));
+            match write_stdout(text.as_bytes()) {
+                Ok(()) => ExitCode::Ok,
+                Err(e) => {
+                    report(&e);
+                    ExitCode::Failure
+                }
+            }
+        }
+        Err(e) => fail(items, e),
+    }
+}
+
 fn run(args: Vec<String>) -> Result<()> {
     let mut global = Global {
         verbose: verbose_from_env(),
@@ -194,6 +304,9 @@ fn run(args: Vec<String>) -> Result<()> {
     let Some(cmd) = rest.first().cloned() else {
         return Err(Error::usage("no command given"));
     };
+    if !matches!(cmd.as_str(), "decrypt") && !cmd.starts_with('-') {
+        return plugin_cmd(&cmd, &rest[1..], &global);
+    }
     let sub: Vec<String> = rest[1..]
         .iter()
         .filter(|a| {
@@ -218,6 +331,13 @@ pub fn main(args: Vec<OsString>) -> ExitCode {
         report(&Error::usage("arguments must be valid UTF-8"));
         return ExitCode::Usage;
     };
+    let only_verbose = args.iter().all(|a| a == "-v" || a == "--verbose");
+    if only_verbose {
+        let global = Global {
+            verbose: verbose_from_env() || !args.is_empty(),
+        };
+        return krm_cmd(&global);
+    }
     match run(args) {
         Ok(()) => ExitCode::Ok,
         Err(e) => {

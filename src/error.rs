@@ -94,6 +94,8 @@ pub enum Error {
     UnsupportedKeys { file: String, kinds: String },
     /// A configured key source is unusable.
     KeySource { source: String, reason: String },
+    /// A path a generator names is refused by the load restriction.
+    Restricted { file: String, reason: String },
     /// A generator configuration is invalid.
     Config {
         file: String,
@@ -102,6 +104,9 @@ pub enum Error {
     },
     /// A value cannot be printed in the requested output format.
     Output { file: String, what: String },
+    /// An error met while running a generator, with the generator, entry and
+    /// field it concerns (`SopsGenerator g: secretGenerator[0] (s): files[1]`).
+    InContext { context: String, source: Box<Error> },
 }
 
 /// Shorthand used across the crate.
@@ -137,9 +142,18 @@ impl Error {
         }
     }
 
+    /// Wraps the error with the generator context it was met in.
+    pub fn within(self, context: impl Into<String>) -> Error {
+        Error::InContext {
+            context: context.into(),
+            source: Box::new(self),
+        }
+    }
+
     /// The exit code this error maps to outside KRM mode.
     pub fn exit_code(&self) -> ExitCode {
         match self {
+            Error::InContext { source, .. } => source.exit_code(),
             Error::Usage { .. } => ExitCode::Usage,
             Error::Io { .. } => ExitCode::Io,
             Error::NotEncrypted { .. } | Error::Malformed { .. } | Error::Output { .. } => {
@@ -153,13 +167,14 @@ impl Error {
             Error::NoKey { key_sources, .. } if !key_sources.is_empty() => ExitCode::KeySource,
             Error::NoKey { .. } | Error::UnsupportedKeys { .. } => ExitCode::NoKey,
             Error::KeySource { .. } => ExitCode::KeySource,
-            Error::Config { .. } => ExitCode::Config,
+            Error::Config { .. } | Error::Restricted { .. } => ExitCode::Config,
         }
     }
 
     /// The file (or stream) the error is about, if any.
     pub fn file(&self) -> Option<&str> {
         match self {
+            Error::InContext { source, .. } => source.file(),
             Error::Usage { .. } | Error::KeySource { .. } => None,
             Error::Io { file, .. }
             | Error::NotEncrypted { file, .. }
@@ -172,6 +187,7 @@ impl Error {
             | Error::NoKey { file, .. }
             | Error::UnsupportedKeys { file, .. }
             | Error::Config { file, .. }
+            | Error::Restricted { file, .. }
             | Error::Output { file, .. } => Some(file),
         }
     }
@@ -179,6 +195,7 @@ impl Error {
     /// A short, stable name of the condition (used in tests and KRM results).
     pub fn class(&self) -> &'static str {
         match self {
+            Error::InContext { source, .. } => source.class(),
             Error::Usage { .. } => "usage",
             Error::Io { .. } => "io",
             Error::NotEncrypted { .. } => "not-encrypted",
@@ -191,6 +208,7 @@ impl Error {
             Error::UnsupportedKeys { .. } => "unsupported-keys",
             Error::KeySource { .. } => "key-source",
             Error::Config { .. } => "config",
+            Error::Restricted { .. } => "restricted-path",
             Error::Output { .. } => "output",
         }
     }
@@ -198,6 +216,7 @@ impl Error {
     /// What the user should do next: one line, printed as `hint: …`.
     pub fn hint(&self) -> String {
         match self {
+            Error::InContext { source, .. } => source.hint(),
             Error::Usage { .. } => "run `krm-sops --help` for usage".into(),
             Error::Io { .. } => "check that the path exists, is a regular file and is readable".into(),
             Error::NotEncrypted { .. } => "encrypt it with `sops encrypt`, or list plain data under `literals` or kustomize's own secretGenerator".into(),
@@ -209,6 +228,7 @@ impl Error {
             Error::NoKey { .. } => "provide a matching key: SOPS_AGE_KEY, SOPS_AGE_KEY_FILE, SOPS_AGE_KEY_CMD, SOPS_AGE_SSH_PRIVATE_KEY_FILE, SOPS_PGP_PRIVATE_KEY or SOPS_PGP_PRIVATE_KEY_FILE (+ SOPS_PGP_PASSPHRASE), or import it into gpg".into(),
             Error::UnsupportedKeys { .. } => "add an age or PGP recipient to the file (`sops updatekeys` / `sops rotate --add-age …`)".into(),
             Error::KeySource { source, .. } => format!("fix or unset {source}"),
+            Error::Restricted { .. } => "keep the files inside the kustomization directory, or set KRM_SOPS_LOAD_RESTRICTOR=none (as kustomize's --load-restrictor LoadRestrictionsNone)".into(),
             Error::Config { .. } => "see README.md (\"The SopsGenerator API\") for the expected fields".into(),
             Error::Output { .. } => "choose another --output-type".into(),
         }
@@ -291,6 +311,7 @@ impl fmt::Display for Error {
                 "{file}: encrypted for {kinds} only; not supported yet (krm-sops reads age and PGP keys)"
             ),
             Error::KeySource { source, reason } => write!(f, "{source}: {reason}"),
+            Error::Restricted { file, reason } => write!(f, "{file}: refused: {reason}"),
             Error::Config {
                 file,
                 context,
@@ -303,6 +324,7 @@ impl fmt::Display for Error {
                 }
             }
             Error::Output { file, what } => write!(f, "{file}: {what}"),
+            Error::InContext { context, source } => write!(f, "{context}: {source}"),
         }
     }
 }

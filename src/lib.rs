@@ -14,9 +14,13 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cli;
+pub mod config;
 pub mod error;
+pub mod generator;
 pub mod keys;
+pub mod krm;
 pub mod process;
+pub mod secret;
 pub mod shamir;
 pub mod sops;
 pub mod yaml;

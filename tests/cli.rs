@@ -32,7 +32,7 @@ fn usage_errors_exit_2() {
         vec!["decrypt", "--input-type", "toml", "x"],
         vec!["decrypt", "--bogus", "x"],
         vec!["decrypt", "a", "b"],
-        vec!["frobnicate"],
+        vec!["config.yaml", "extra"],
     ] {
         let tmp = TempDir::new("cli");
         let mut c = hermetic(&tmp);

@@ -371,6 +371,41 @@ fn tree_node(v: &Value) -> Node {
     }
 }
 
+/// A document as a Kubernetes object node (comments dropped; kustomize drops them too).
+pub fn kubernetes_node(doc: &Branch) -> Node {
+    let without: Branch = Branch(
+        doc.0
+            .iter()
+            .filter(|i| matches!(i, Item::Entry(..)))
+            .cloned()
+            .collect(),
+    );
+    strip_comments(branch_node(&without))
+}
+
+fn strip_comments(mut n: Node) -> Node {
+    match &mut n.value {
+        yaml::Value::Map { entries, foot, .. } => {
+            foot.clear();
+            for e in entries.iter_mut() {
+                e.comments.clear();
+                let v = std::mem::replace(&mut e.value, Node::scalar("", yaml::Style::Plain));
+                e.value = strip_comments(v);
+            }
+        }
+        yaml::Value::Seq { items, foot, .. } => {
+            foot.clear();
+            for it in items.iter_mut() {
+                it.comments.clear();
+                let v = std::mem::replace(&mut it.node, Node::scalar("", yaml::Style::Plain));
+                it.node = strip_comments(v);
+            }
+        }
+        _ => {}
+    }
+    n
+}
+
 /// Prints documents as `sops decrypt --output-type yaml` does.
 pub fn emit(docs: &[Branch]) -> Result<Vec<u8>, String> {
     let nodes: Vec<Node> = docs.iter().map(branch_node).collect();
