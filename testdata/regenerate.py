@@ -513,10 +513,441 @@ def build(sops, only):
                 continue
             write_case(name, enc, "yaml", AGE_ALICE, p.stdout)
 
+    @case
+    def generator():
+        build_generator_cases(sops)
+
     for name, fn in cases.items():
         if not only or name in only:
             fn()
             print("generated", name)
+
+
+# --- generator cases (testdata/generator, testdata/krm, testdata/kustomize) -------------------
+
+APP_ENV = (
+    "# application settings\n"
+    "DB_PASSWORD=s3cr3t-db-pass\n"
+    "DB_URL=postgres://app:pw@db:5432/app\n"
+    "  LEADING=spaces are trimmed before the key\n"
+    "QUOTED=\"quotes stay\"\n"
+    "EQ=a=b=c\n"
+    "EMPTY=\n"
+    "LONG=" + "x" * 120 + "\n"
+)
+
+DOCKERCONF = """{
+  "auths": {
+    "registry.example.org": {"username": "deploy", "password": "s3cr3t-registry", "auth": "ZGVwbG95OnMzY3IzdA=="}
+  }
+}
+"""
+
+VALUES_YAML = """\
+# application values
+replicas: 3
+image:
+    repository: registry.example.org/app
+    tag: "1.2.3"
+secretKey: s3cr3t-values
+flags: [a, b]
+"""
+
+FLAT_YAML = """\
+API_TOKEN: s3cr3t-token
+PORT: 8080
+DEBUG: false
+RATIO: 0.25
+"""
+
+MANIFESTS = """\
+apiVersion: v1
+kind: Secret
+metadata:
+    name: from-manifest
+type: Opaque
+stringData:
+    password: s3cr3t-manifest
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+    name: also-encrypted
+data:
+    mode: "0644"
+    enabled: "on"
+"""
+
+CERT = bytes(range(200, 256)) + b"-----BEGIN CERTIFICATE-----\nMIIB s3cr3t-cert\n-----END CERTIFICATE-----\n"
+
+NESTED_YAML = "top:\n    nested: s3cr3t\n"
+
+# file name -> (plaintext, sops format, extra sops flags)
+GEN_FILES = {
+    "app.sops.env": (APP_ENV, "dotenv", []),
+    ".dockerconf.sops.json": (DOCKERCONF, "json", []),
+    "tls.sops.crt": (CERT, "binary", []),
+    "values.sops.yaml": (VALUES_YAML, "yaml", []),
+    "flat.sops.yaml": (FLAT_YAML, "yaml", []),
+    "flat.sops.json": ('{"API_TOKEN": "s3cr3t-json-token", "RETRIES": 5}\n', "json", []),
+    "manifests.sops.yaml": (MANIFESTS, "yaml", ["--encrypted-regex", "^(data|stringData)$"]),
+    "nested.sops.yaml": (NESTED_YAML, "yaml", []),
+}
+
+GEN_HEADER = "apiVersion: krm-sops.dev/v1\nkind: SopsGenerator\nmetadata:\n  name: %s\n"
+
+GENERATOR_CASES = {
+    # name: (config body after the header, files used, errors.txt or None)
+    "gen-envs-literals-files": ("""\
+secretGenerator:
+  - name: app
+    envs: [app.sops.env]
+    literals:
+      - LITERAL=plain value
+      - QUOTED_LITERAL="unquoted by kustomize"
+    files:
+      - config.json=.dockerconf.sops.json
+      - tls.sops.crt
+    options:
+      labels: {app: demo, tier: backend}
+      annotations: {owner: team-a}
+""", ["app.sops.env", ".dockerconf.sops.json", "tls.sops.crt"], None),
+    "gen-dockerconfigjson": ("""\
+secretGenerator:
+  - name: registry
+    type: kubernetes.io/dockerconfigjson
+    files: [.dockerconfigjson=.dockerconf.sops.json]
+""", [".dockerconf.sops.json"], None),
+    "gen-yaml-sources": ("""\
+secretGenerator:
+  - name: from-yaml
+    envs: [flat.sops.yaml, flat.sops.json]
+    files: [values.yaml=values.sops.yaml]
+""", ["flat.sops.yaml", "flat.sops.json", "values.sops.yaml"], "exit 8\nAPI_TOKEN\nappears twice"),
+    "gen-yaml-env": ("""\
+secretGenerator:
+  - name: from-yaml
+    envs: [flat.sops.yaml]
+    files: [values.yaml=values.sops.yaml]
+""", ["flat.sops.yaml", "values.sops.yaml"], None),
+    "gen-options": ("""\
+secretGenerator:
+  - name: merged
+    namespace: prod
+    behavior: merge
+    literals: [a=1]
+  - name: replaced
+    behavior: replace
+    type: kubernetes.io/basic-auth
+    literals: [username=admin, password=s3cr3t-basic]
+  - name: fixed-name
+    envs: [app.sops.env]
+    options:
+      disableNameSuffixHash: true
+      immutable: true
+""", ["app.sops.env"], None),
+    "gen-resources": ("""\
+resources:
+  - manifests.sops.yaml
+""", ["manifests.sops.yaml"], None),
+    "gen-err-not-sops": ("""\
+secretGenerator:
+  - name: s
+    envs: [plain.env]
+""", ["plain.env"], "exit 3\nplain.env is not a SOPS-encrypted\nsecretGenerator\\[0\\] \\(s\\): envs\\[0\\]\nliterals"),
+    "gen-err-duplicate-key": ("""\
+secretGenerator:
+  - name: s
+    envs: [app.sops.env]
+    literals: [DB_PASSWORD=again]
+""", ["app.sops.env"], "exit 8\nDB_PASSWORD\nappears twice"),
+    "gen-err-unknown-field": ("""\
+secretGenerator:
+  - name: s
+    literal: [a=b]
+""", [], "exit 8\nunknown field \"literal\"\nsecretGenerator\\[0\\]"),
+    "gen-err-escape-dotdot": ("""\
+secretGenerator:
+  - name: s
+    files: [../outside.env]
+""", [], "exit 8\nnot in or below\nfiles\\[0\\]\nKRM_SOPS_LOAD_RESTRICTOR"),
+    "gen-err-absolute": ("""\
+secretGenerator:
+  - name: s
+    files: [/etc/hostname]
+""", [], "exit 8\nabsolute paths are refused"),
+    "gen-err-missing-file": ("""\
+secretGenerator:
+  - name: s
+    files: [missing.sops.json]
+""", [], "exit 7\nmissing.sops.json"),
+    "gen-err-nested-env": ("""\
+secretGenerator:
+  - name: s
+    envs: [nested.sops.yaml]
+""", ["nested.sops.yaml"], "exit 3\n\"top\" is a mapping\nenvs\\[0\\]"),
+    "gen-err-bad-literal": ("""\
+secretGenerator:
+  - name: s
+    literals: [novalue]
+""", [], "exit 8\nliterals\\[0\\]\nnot KEY=VALUE"),
+    "gen-err-no-key": ("""\
+secretGenerator:
+  - name: s
+    envs: [app.sops.env]
+""", ["app.sops.env"], "exit 5\nno key could decrypt\nenvs\\[0\\]"),
+}
+
+
+def build_generator_cases(sops):
+    """Encrypts each generator file once, then lays out testdata/generator/CASE/."""
+    encrypted = {}
+    for name, (plain, fmt, flags) in GEN_FILES.items():
+        encrypted[name] = sops.encrypt(plain, fmt, flags + age_args("alice"))
+    root = os.path.join(HERE, "generator")
+    os.makedirs(root, exist_ok=True)
+    for case, (body, files, errors) in GENERATOR_CASES.items():
+        d = os.path.join(root, case)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        with open(os.path.join(d, "config.yaml"), "w") as f:
+            f.write(GEN_HEADER % case + body)
+        for name in files:
+            data = encrypted.get(name, APP_ENV.encode())
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(data)
+        env = [] if case == "gen-err-no-key" else ["SOPS_AGE_KEY_FILE=$KEYS/age/alice.txt"]
+        with open(os.path.join(d, "case.env"), "w") as f:
+            f.write("".join(line + "\n" for line in env))
+        if errors:
+            with open(os.path.join(d, "errors.txt"), "w") as f:
+                f.write(errors + "\n")
+    with open(os.path.join(root, "outside.env"), "w") as f:
+        f.write("OUTSIDE=the root\n")
+    build_krm_cases(encrypted)
+    build_kustomize_cases(encrypted)
+    print("  generator and KRM cases: expected.yaml files are snapshots; bless them with KRM_SOPS_BLESS=1 cargo test")
+
+
+KRM_GEN = """\
+apiVersion: krm-sops.dev/v1
+kind: SopsGenerator
+metadata:
+  name: secrets
+  annotations:
+    config.kubernetes.io/function: |
+      exec:
+        path: krm-sops
+    config.kubernetes.io/local-config: "true"%s
+secretGenerator:
+  - name: app
+    envs: [app.sops.env]
+    files: [config.json=.dockerconf.sops.json]
+resources: [manifests.sops.yaml]
+"""
+
+KPT_ITEMS = """\
+- apiVersion: kpt.dev/v1
+  kind: Kptfile
+  metadata:
+    name: pkg
+    annotations:
+      config.kubernetes.io/local-config: "true"
+      config.kubernetes.io/index: '0'
+      config.kubernetes.io/path: 'Kptfile'
+      internal.config.kubernetes.io/path: 'Kptfile'
+- apiVersion: apps/v1
+  kind: Deployment
+  metadata:
+    name: web # a comment kpt would copy back
+    annotations:
+      config.kubernetes.io/index: '0'
+      config.kubernetes.io/path: 'deploy.yaml'
+      internal.config.kubernetes.io/path: 'deploy.yaml'
+  spec:
+    replicas: 2
+    template:
+      spec:
+        containers:
+        - name: web
+          image: "nginx:1.27"
+          args: [--port, "8080", --flag=on]
+          env:
+          - {name: MODE, value: "0644"}
+          - name: ENABLED
+            value: 'yes'
+        volumes:
+        - name: cfg
+          configMap: {name: web-config, defaultMode: 0644}
+"""
+
+
+def indent(text, n):
+    return "".join((" " * n + line if line.strip() else line) + "\n" for line in text.splitlines())
+
+
+def build_krm_cases(encrypted):
+    root = os.path.join(HERE, "krm")
+    os.makedirs(root, exist_ok=True)
+    echo_annotations = ("\n    config.kubernetes.io/index: '0'\n    internal.config.kubernetes.io/index: '0'"
+                        "\n    internal.config.kubernetes.io/id: '1'\n    config.k8s.io/id: '1'")
+    cfg = KRM_GEN % ""
+    cases = {
+        # kustomize 5 sends the config as functionConfig and as the only item.
+        "krm-kustomize-generator": ("config.kubernetes.io/v1", "- " + indent(KRM_GEN % echo_annotations, 2)[2:], cfg, True, None),
+        # kpt sends the package (Kptfile included) and the config only as functionConfig.
+        "krm-kpt-package": ("config.kubernetes.io/v1", KPT_ITEMS, cfg, True, None),
+        "krm-v1alpha1": ("config.kubernetes.io/v1alpha1", "[]\n", cfg, True, None),
+        "krm-err-no-key": ("config.kubernetes.io/v1", KPT_ITEMS, cfg, False,
+                           "exit 1\nno key could decrypt\nsecretGenerator\\[0\\] \\(app\\)"),
+        "krm-err-no-function-config": ("config.kubernetes.io/v1", KPT_ITEMS, None, True,
+                                       "exit 1\nno functionConfig"),
+    }
+    for case, (api, items, fcfg, with_key, errors) in cases.items():
+        d = os.path.join(root, case)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        text = "apiVersion: %s\nkind: ResourceList\nitems:%s" % (api, " " + items if items.startswith("[") else "\n" + items)
+        if fcfg:
+            text += "functionConfig:\n" + indent(fcfg, 2)
+        with open(os.path.join(d, "input.yaml"), "w") as f:
+            f.write(text)
+        for name in ["app.sops.env", ".dockerconf.sops.json", "manifests.sops.yaml"]:
+            with open(os.path.join(d, name), "wb") as f:
+                f.write(encrypted[name])
+        with open(os.path.join(d, "case.env"), "w") as f:
+            f.write("SOPS_AGE_KEY_FILE=$KEYS/age/alice.txt\n" if with_key else "")
+        if errors:
+            with open(os.path.join(d, "errors.txt"), "w") as f:
+                f.write(errors + "\n")
+    # stdin that is not a ResourceList at all
+    d = os.path.join(root, "krm-err-not-a-resource-list")
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    with open(os.path.join(d, "input.yaml"), "w") as f:
+        f.write("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n")
+    open(os.path.join(d, "case.env"), "w").close()
+    with open(os.path.join(d, "errors.txt"), "w") as f:
+        f.write("exit 1\nnot a ResourceList\n")
+
+
+# kustomize trees for the oracle test: built through the plugin and, as a twin,
+# with native secretGenerator entries over `sops decrypt` output.
+KUSTOMIZE_TREES = {
+    "oracle-formats": {
+        "kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+generators:
+  - secrets.yaml
+""",
+        "secrets.yaml": GEN_HEADER % "formats" + """\
+secretGenerator:
+  - name: mixed
+    type: Opaque
+    envs: [app.sops.env, flat.sops.yaml]
+    literals:
+      - LITERAL=plain value
+      - QUOTED_LITERAL="unquoted"
+    files:
+      - config.json=.dockerconf.sops.json
+      - tls.sops.crt
+      - values.yaml=values.sops.yaml
+    options:
+      labels: {app: demo}
+      annotations: {note: "checked against kustomize"}
+  - name: registry
+    type: kubernetes.io/dockerconfigjson
+    files: [.dockerconfigjson=.dockerconf.sops.json]
+    options:
+      immutable: true
+  - name: fixed
+    literals: [a=b]
+    options:
+      disableNameSuffixHash: true
+""",
+        "files": ["app.sops.env", "flat.sops.yaml", ".dockerconf.sops.json", "tls.sops.crt", "values.sops.yaml"],
+    },
+    "oracle-overlay": {
+        "base/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources: [deploy.yaml]
+secretGenerator:
+  - name: db
+    literals: [user=app, password=placeholder]
+  - name: api
+    type: kubernetes.io/basic-auth
+    literals: [username=x, password=y]
+""",
+        "base/deploy.yaml": """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx
+          envFrom:
+            - secretRef: {name: db}
+            - secretRef: {name: api}
+            - secretRef: {name: app}
+""",
+        "overlay/kustomization.yaml": """\
+apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+namespace: prod
+namePrefix: prod-
+commonLabels:
+  env: prod
+resources: [../base]
+generators: [secrets.yaml]
+""",
+        "overlay/secrets.yaml": GEN_HEADER % "overlay" + """\
+secretGenerator:
+  - name: db
+    behavior: merge
+    envs: [app.sops.env]
+  - name: api
+    behavior: replace
+    type: kubernetes.io/basic-auth
+    literals: [username=admin]
+    files: [password=tls.sops.crt]
+  - name: app
+    envs: [flat.sops.json]
+resources: [manifests.sops.yaml]
+""",
+        "files": ["overlay/app.sops.env", "overlay/tls.sops.crt", "overlay/flat.sops.json", "overlay/manifests.sops.yaml"],
+        "build": "overlay",
+    },
+}
+
+
+def build_kustomize_cases(encrypted):
+    root = os.path.join(HERE, "kustomize")
+    os.makedirs(root, exist_ok=True)
+    for case, spec in KUSTOMIZE_TREES.items():
+        d = os.path.join(root, case)
+        if os.path.isdir(d):
+            shutil.rmtree(d)
+        os.makedirs(d)
+        for rel, text in spec.items():
+            if rel in ("files", "build"):
+                continue
+            os.makedirs(os.path.dirname(os.path.join(d, rel)), exist_ok=True)
+            with open(os.path.join(d, rel), "w") as f:
+                f.write(text)
+        for rel in spec["files"]:
+            with open(os.path.join(d, rel), "wb") as f:
+                f.write(encrypted[os.path.basename(rel)])
+        with open(os.path.join(d, "case.env"), "w") as f:
+            f.write("BUILD=%s\nSOPS_AGE_KEY_FILE=$KEYS/age/alice.txt\n" % spec.get("build", "."))
 
 
 def main():
