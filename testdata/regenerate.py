@@ -223,6 +223,18 @@ def age_args(*names, witness=True):
     return ["--age", ",".join(rs)] if rs else []
 
 
+def fresh_dir(d):
+    """Empties a case directory, keeping its `expected.yaml` snapshot (if any)."""
+    snap = os.path.join(d, "expected.yaml")
+    kept = open(snap, "rb").read() if os.path.exists(snap) else None
+    if os.path.isdir(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    if kept is not None:
+        with open(snap, "wb") as f:
+            f.write(kept)
+
+
 def write_tmp(tmp, data):
     path = os.path.join(tmp, "check.yaml")
     with open(path, "wb") as f:
@@ -708,9 +720,7 @@ def build_generator_cases(sops):
     os.makedirs(root, exist_ok=True)
     for case, (body, files, errors) in GENERATOR_CASES.items():
         d = os.path.join(root, case)
-        if os.path.isdir(d):
-            shutil.rmtree(d)
-        os.makedirs(d)
+        fresh_dir(d)
         with open(os.path.join(d, "config.yaml"), "w") as f:
             f.write(GEN_HEADER % case + body)
         for name in files:
@@ -806,9 +816,7 @@ def build_krm_cases(encrypted):
     }
     for case, (api, items, fcfg, with_key, errors) in cases.items():
         d = os.path.join(root, case)
-        if os.path.isdir(d):
-            shutil.rmtree(d)
-        os.makedirs(d)
+        fresh_dir(d)
         text = "apiVersion: %s\nkind: ResourceList\nitems:%s" % (api, " " + items if items.startswith("[") else "\n" + items)
         if fcfg:
             text += "functionConfig:\n" + indent(fcfg, 2)
