@@ -37,9 +37,17 @@ static: ## build the static x86_64 musl binary (target/x86_64-unknown-linux-musl
 	$(CARGO) build --release --locked --target x86_64-unknown-linux-musl
 
 .PHONY: bench
-bench: build static ## benchmarks: krm-sops decrypt vs sops decrypt, side by side (needs sops, gpg)
+bench: build static ## benchmarks: decrypt vs sops side by side, generator runs (needs sops, gpg)
 	python3 bench/bench.py decrypt --bin target/x86_64-unknown-linux-musl/release/krm-sops
 	python3 bench/bench.py decrypt --bin $(BIN) --runs 20
+	python3 bench/bench.py generator --bin target/x86_64-unknown-linux-musl/release/krm-sops
+
+PLUGIN_HOME ?= $(if $(XDG_CONFIG_HOME),$(XDG_CONFIG_HOME),$(HOME)/.config)/kustomize/plugin
+
+.PHONY: install-plugin
+install-plugin: build ## install the legacy exec plugin under XDG_CONFIG_HOME (default ~/.config)/kustomize/plugin
+	install -D -m 0755 $(BIN) "$(PLUGIN_HOME)/krm-sops.dev/v1/sopsgenerator/SopsGenerator"
+	@echo "installed $(PLUGIN_HOME)/krm-sops.dev/v1/sopsgenerator/SopsGenerator"
 
 .PHONY: lint
 lint: ## rustfmt and clippy (warnings are errors)

