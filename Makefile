@@ -4,6 +4,10 @@ SHELL := /bin/bash
 CARGO ?= cargo
 BIN := target/release/krm-sops
 SHARED ?= ../shared
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
+STATIC := target/x86_64-unknown-linux-musl/release/krm-sops
+IMAGE ?= localhost/krm-sops:$(VERSION)
+ENGINE ?= $(shell command -v podman || command -v docker)
 CONFORMANCE := $(SHARED)/conformance
 
 .DEFAULT_GOAL := help
@@ -35,6 +39,12 @@ test: build ## run every test: unit, golden, CLI, interop with sops, conformance
 static: ## build the static x86_64 musl binary (target/x86_64-unknown-linux-musl/release/krm-sops)
 	rustup target add x86_64-unknown-linux-musl
 	$(CARGO) build --release --locked --target x86_64-unknown-linux-musl
+
+.PHONY: image
+image: static ## build the FROM-scratch container image (localhost/krm-sops:VERSION) from the static binary
+	@test -n "$(ENGINE)" || { echo "no podman or docker found"; exit 1; }
+	$(ENGINE) build -t $(IMAGE) -f Dockerfile .
+	@$(ENGINE) image inspect $(IMAGE) --format 'built $(IMAGE): {{.Size}} bytes'
 
 .PHONY: bench
 bench: build static ## benchmarks: decrypt vs sops side by side, generator runs (needs sops, gpg)

@@ -25,6 +25,7 @@ Usage:
   krm-sops                  KRM function: read a ResourceList on stdin, write one on stdout
   krm-sops CONFIG_FILE      kustomize legacy exec plugin: print the generated objects
   krm-sops decrypt [--input-type T] [--output-type T] FILE   print a SOPS file decrypted (FILE - = stdin)
+  krm-sops install DIR      copy this binary to DIR/krm-sops and every legacy plugin path under DIR
   krm-sops --version | --help
 
 Options:
@@ -187,6 +188,42 @@ fn print_opened_by(global: &Global, lines: &[String]) {
     }
 }
 
+/// Where `install` puts copies of the binary, relative to DIR: the exec
+/// function name and every legacy exec plugin path krm-sops serves.
+pub const INSTALL_PATHS: [&str; 5] = [
+    "krm-sops",
+    "krm-sops.dev/v1/sopsgenerator/SopsGenerator",
+    "viaduct.ai/v1/ksops/ksops",
+    "goabout.com/v1beta1/sopssecretgenerator/SopsSecretGenerator",
+    "goabout.com/v1beta1/sopssecret/SopsSecret",
+];
+
+/// `krm-sops install DIR`: for init containers on distroless images (no shell, no cp).
+fn install_cmd(args: &[String]) -> Result<()> {
+    let [dir] = args else {
+        return Err(Error::usage("install takes exactly one DIR"));
+    };
+    let exe = std::env::current_exe().map_err(|e| Error::io("(running binary)", "locate", e))?;
+    let bytes = std::fs::read(&exe).map_err(|e| Error::io(&exe, "read", e))?;
+    for rel in INSTALL_PATHS {
+        let dest = std::path::Path::new(dir).join(rel);
+        if let Some(parent) = dest.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, "create", e))?;
+        }
+        // Write beside the destination, then rename: a running copy is never half-written.
+        let tmp = dest.with_extension("krm-sops-tmp");
+        std::fs::write(&tmp, &bytes).map_err(|e| Error::io(&tmp, "write", e))?;
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
+                .map_err(|e| Error::io(&tmp, "chmod", e))?;
+        }
+        std::fs::rename(&tmp, &dest).map_err(|e| Error::io(&dest, "write", e))?;
+        println!("installed {}", dest.display());
+    }
+    Ok(())
+}
+
 /// Legacy exec plugin mode: `krm-sops CONFIG_FILE` prints the objects as a YAML stream.
 fn plugin_cmd(path: &str, extra: &[String], global: &Global) -> Result<()> {
     if let Some(a) = extra.first() {
@@ -304,7 +341,7 @@ fn run(args: Vec<String>) -> Result<()> {
     let Some(cmd) = rest.first().cloned() else {
         return Err(Error::usage("no command given"));
     };
-    if !matches!(cmd.as_str(), "decrypt") && !cmd.starts_with('-') {
+    if !matches!(cmd.as_str(), "decrypt" | "install") && !cmd.starts_with('-') {
         return plugin_cmd(&cmd, &rest[1..], &global);
     }
     let sub: Vec<String> = rest[1..]
@@ -320,6 +357,7 @@ fn run(args: Vec<String>) -> Result<()> {
         .collect();
     match cmd.as_str() {
         "decrypt" => decrypt_cmd(sub, &global),
+        "install" => install_cmd(&sub),
         other => Err(Error::usage(format!("unknown command {other:?}"))),
     }
 }

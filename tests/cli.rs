@@ -138,3 +138,34 @@ fn extension_decides_the_format() {
         std::fs::read(case_input("json-pgp-rsa2048", "expected.json")).expect("expected")
     );
 }
+
+#[test]
+fn install_copies_the_binary_to_every_plugin_path() {
+    let tmp = TempDir::new("install");
+    let dir = tmp.path().join("plugins");
+    let mut c = hermetic(&tmp);
+    c.arg("install").arg(&dir);
+    let out = run(c);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let original = std::fs::read(crate::common::bin()).expect("binary");
+    for rel in krm_sops::cli::INSTALL_PATHS {
+        let p = dir.join(rel);
+        let meta = std::fs::metadata(&p).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(meta.permissions().mode() & 0o777, 0o755, "{rel}");
+        assert_eq!(std::fs::read(&p).expect("copy"), original, "{rel}");
+    }
+    // An installed copy runs.
+    let mut c = hermetic(&tmp);
+    c.arg("--version");
+    let out = std::process::Command::new(dir.join("viaduct.ai/v1/ksops/ksops"))
+        .arg("--version")
+        .output()
+        .expect("run copy");
+    assert!(out.status.success());
+    let _ = c;
+}

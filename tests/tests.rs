@@ -3,7 +3,8 @@
 //! - `golden`: table-driven cases under `testdata/` (decrypt now; KRM and
 //!   generator cases join here). Add a case by adding a directory (see
 //!   `testdata/README.md`), never by adding code.
-//! - `cli`: command-line behaviour (usage errors, exit codes, stdin, verbose).
+//! - `cli`: command-line behaviour (usage errors, exit codes, stdin, verbose, install).
+//! - `container`: the FROM-scratch image under kpt and kubectl kustomize (podman).
 //! - `interop`: round trips against the real `sops` (fresh random files).
 //! - `keys`: OCB messages, the gpg keyring fallback.
 //! - `kpt`: the KRM function under `kpt fn eval --exec`.
@@ -13,6 +14,7 @@
 
 mod cli;
 mod common;
+mod container;
 mod golden;
 mod interop;
 mod keys;
