@@ -30,7 +30,7 @@ demo: build ## build, then kustomize the JupyterHub example through krm-sops (te
 	  kubectl kustomize --enable-alpha-plugins $(EXAMPLE)/overlays/ldap-auth
 
 .PHONY: test
-test: build ## run every test: unit, golden, CLI, interop with sops, conformance
+test: build static ## run every test: unit, golden, CLI, interop with sops and kustomize/kpt, container, conformance
 	$(CARGO) test --release --locked
 	python3 $(CONFORMANCE)/run.py $(BIN)
 	python3 $(CONFORMANCE)/run.py $(BIN) --cases $(CONFORMANCE)/upstream
