@@ -188,6 +188,12 @@ fn print_opened_by(global: &Global, lines: &[String]) {
     }
 }
 
+fn print_warnings(warnings: &[String]) {
+    for w in warnings {
+        eprintln!("krm-sops: warning: {w}");
+    }
+}
+
 /// Where `install` puts copies of the binary, relative to DIR: the exec
 /// function name and every legacy exec plugin path krm-sops serves.
 pub const INSTALL_PATHS: [&str; 5] = [
@@ -238,10 +244,11 @@ fn plugin_cmd(path: &str, extra: &[String], global: &Global) -> Result<()> {
         file: path.to_string(),
     };
     let config = crate::config::Config::parse(text, &origin)?;
-    let root = crate::generator::Root::current()?;
+    let root = crate::generator::Root::current_or(config.restricts_paths())?;
     let keyring = Keyring::from_env().describing(global.verbose);
     let out = crate::generator::run(&config, &root, &keyring, path)?;
     print_opened_by(global, &out.opened_by);
+    print_warnings(&out.warnings);
     let text = Zeroizing::new(crate::krm::render_stream(&out.objects));
     write_stdout(text.as_bytes())
 }
@@ -261,6 +268,7 @@ fn krm_cmd(global: &Global) -> ExitCode {
         let result = KrmResult {
             message: format!("{e}\nhint: {}", e.hint()),
             file: e.file().map(str::to_string),
+            warning: false,
         };
         let _ = write_stdout(render(items, &[result]).as_bytes());
         ExitCode::Failure
@@ -279,38 +287,68 @@ fn krm_cmd(global: &Global) -> ExitCode {
         Err(e) => return fail(Vec::new(), e),
     };
     let (items, cfg) = rl.items_without_config();
-    let Some(cfg) = cfg else {
-        let e = Error::config(
-            "(ResourceList on stdin)",
-            "",
-            "the ResourceList has no functionConfig (give the SopsGenerator config: kustomize does, kpt needs --fn-config)",
-        );
-        return fail(items, e);
+    // The configs to run: the functionConfig (kustomize, `kpt --fn-config`),
+    // or else every item of a kind we serve (how KSOPS and
+    // SopsSecretGenerator read a ResourceList); other items pass through.
+    let (items, configs) = match cfg {
+        Some(cfg) => (items, vec![(cfg, "(functionConfig)".to_string())]),
+        None => {
+            let (configs, rest): (Vec<_>, Vec<_>) = items
+                .into_iter()
+                .partition(crate::config::Config::recognizes);
+            let configs = configs
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| (c, format!("(ResourceList item {i})")))
+                .collect::<Vec<_>>();
+            if configs.is_empty() {
+                let e = Error::config(
+                    "(ResourceList on stdin)",
+                    "",
+                    "the ResourceList has no functionConfig and no generator config among its items (give the config: kustomize does, kpt needs --fn-config)",
+                );
+                return fail(rest, e);
+            }
+            (rest, configs)
+        }
     };
-    let origin = crate::config::Origin {
-        file: "(functionConfig)".into(),
-    };
-    let run = || -> Result<crate::generator::Output> {
-        let config = crate::config::Config::from_node(&cfg, &origin)?;
-        let root = crate::generator::Root::current()?;
-        let keyring = Keyring::from_env().describing(global.verbose);
+    let keyring = Keyring::from_env().describing(global.verbose);
+    let run = |cfg: &crate::yaml::Node, file: &str| -> Result<crate::generator::Output> {
+        let origin = crate::config::Origin { file: file.into() };
+        let config = crate::config::Config::from_node(cfg, &origin)?;
+        let root = crate::generator::Root::current_or(config.restricts_paths())?;
         crate::generator::run(&config, &root, &keyring, &origin.file)
     };
-    match run() {
-        Ok(out) => {
-            print_opened_by(global, &out.opened_by);
-            let mut all = items;
-            all.extend(out.objects);
-            let text = Zeroizing::new(render(all, &[]));
-            match write_stdout(text.as_bytes()) {
-                Ok(()) => ExitCode::Ok,
-                Err(e) => {
-                    report(&e);
-                    ExitCode::Failure
-                }
+    let mut generated = Vec::new();
+    let mut warnings = Vec::new();
+    for (cfg, file) in &configs {
+        match run(cfg, file) {
+            Ok(out) => {
+                print_opened_by(global, &out.opened_by);
+                generated.extend(out.objects);
+                warnings.extend(out.warnings);
             }
+            Err(e) => return fail(items, e),
         }
-        Err(e) => fail(items, e),
+    }
+    print_warnings(&warnings);
+    let results: Vec<KrmResult> = warnings
+        .into_iter()
+        .map(|message| KrmResult {
+            message,
+            file: None,
+            warning: true,
+        })
+        .collect();
+    let mut all = items;
+    all.extend(generated);
+    let text = Zeroizing::new(render(all, &results));
+    match write_stdout(text.as_bytes()) {
+        Ok(()) => ExitCode::Ok,
+        Err(e) => {
+            report(&e);
+            ExitCode::Failure
+        }
     }
 }
 

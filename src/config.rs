@@ -396,6 +396,10 @@ impl SopsGenerator {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Config {
     Sops(SopsGenerator),
+    /// KSOPS (`viaduct.ai/v1`, `ksops`).
+    Ksops(crate::compat::ksops::Ksops),
+    /// SopsSecretGenerator (`goabout.com/v1beta1`, `SopsSecretGenerator` or `SopsSecret`).
+    Ssg(crate::compat::ssg::Ssg),
 }
 
 /// apiVersion and kind of a config object.
@@ -416,19 +420,51 @@ impl Config {
             return Err(origin.err("", "the configuration is not a mapping"));
         }
         let (api, kind) = type_meta(root);
+        use crate::compat::{ksops::Ksops, ssg};
+        let ksops =
+            api.starts_with("viaduct.ai/") || matches!(kind.as_str(), "ksops" | "ksops-exec");
         match (api.as_str(), kind.as_str()) {
             (API_VERSION, KIND) => Ok(Config::Sops(SopsGenerator::from_node(root, origin)?)),
             (_, KIND) => Err(origin.err(
                 KIND,
                 format!("apiVersion {api:?} is not supported (expected {API_VERSION})"),
             )),
+            _ if ksops => Ok(Config::Ksops(Ksops::from_node(root, origin)?)),
+            (ssg::API_VERSION, k) if ssg::KINDS.contains(&k) => {
+                Ok(Config::Ssg(ssg::Ssg::from_node(root, origin)?))
+            }
+            (a, k) if a.starts_with("goabout.com/") || ssg::KINDS.contains(&k) => Err(origin.err(
+                "",
+                format!(
+                    "apiVersion {api:?} kind {kind:?}: SopsSecretGenerator configs must be apiVersion {}, kind SopsSecretGenerator (or SopsSecret)",
+                    ssg::API_VERSION
+                ),
+            )),
             _ => Err(origin.err(
                 "",
                 format!(
-                    "apiVersion {api:?} kind {kind:?} is not a configuration krm-sops reads (expected apiVersion {API_VERSION}, kind {KIND})"
+                    "apiVersion {api:?} kind {kind:?} is not a configuration krm-sops reads (expected {API_VERSION} {KIND}, viaduct.ai/v1 ksops, or {} SopsSecretGenerator)",
+                    ssg::API_VERSION
                 ),
             )),
         }
+    }
+
+    /// Whether paths stay under the kustomization root unless told otherwise:
+    /// kustomize's rule for our own kind; KSOPS and SopsSecretGenerator never
+    /// restricted paths, so their configs keep working as they did.
+    pub fn restricts_paths(&self) -> bool {
+        matches!(self, Config::Sops(_))
+    }
+
+    /// Whether an object is a configuration of a kind krm-sops serves (by apiVersion and kind).
+    pub fn recognizes(root: &Node) -> bool {
+        let (api, kind) = type_meta(root);
+        (api == API_VERSION && kind == KIND)
+            || api.starts_with("viaduct.ai/")
+            || matches!(kind.as_str(), "ksops" | "ksops-exec")
+            || (api == crate::compat::ssg::API_VERSION
+                && crate::compat::ssg::KINDS.contains(&kind.as_str()))
     }
 
     /// Parses YAML text holding one configuration document.
@@ -486,7 +522,9 @@ resources:
 
     #[test]
     fn reads_the_documented_api() {
-        let Config::Sops(g) = parse(GOOD).unwrap();
+        let Ok(Config::Sops(g)) = parse(GOOD) else {
+            panic!("not a SopsGenerator")
+        };
         assert_eq!(g.name, "ldap-secrets");
         assert_eq!(g.resources, ["hub-secret.sops.yaml"]);
         let s = &g.secrets[0];

@@ -30,11 +30,26 @@ pub struct Root {
 impl Root {
     /// The working directory, restricted unless `KRM_SOPS_LOAD_RESTRICTOR=none`.
     pub fn current() -> Result<Root> {
+        Root::current_or(true)
+    }
+
+    /// The working directory; `restrict_by_default` applies unless
+    /// `KRM_SOPS_LOAD_RESTRICTOR` says `none` or `rootonly` (kustomize's
+    /// `LoadRestrictionsNone` / `LoadRestrictionsRootOnly` are accepted too).
+    pub fn current_or(restrict_by_default: bool) -> Result<Root> {
         let cwd =
             std::env::current_dir().map_err(|e| Error::io(".", "use the working directory", e))?;
-        let unrestricted = std::env::var("KRM_SOPS_LOAD_RESTRICTOR")
-            .is_ok_and(|v| v.eq_ignore_ascii_case("none") || v == "LoadRestrictionsNone");
-        Root::new(&cwd, !unrestricted)
+        let restrict = match std::env::var("KRM_SOPS_LOAD_RESTRICTOR") {
+            Ok(v) if v.eq_ignore_ascii_case("none") || v == "LoadRestrictionsNone" => false,
+            Ok(v) if v.eq_ignore_ascii_case("rootonly") || v == "LoadRestrictionsRootOnly" => true,
+            Ok(v) if !v.is_empty() => {
+                return Err(Error::usage(format!(
+                    "KRM_SOPS_LOAD_RESTRICTOR={v:?} is not one of rootonly, none"
+                )));
+            }
+            _ => restrict_by_default,
+        };
+        Root::new(&cwd, restrict)
     }
 
     pub fn new(dir: &Path, restrict: bool) -> Result<Root> {
@@ -107,9 +122,15 @@ fn decrypt_file(rel: &str, root: &Root, keyring: &Keyring) -> Result<(Format, De
 }
 
 /// Decrypts every distinct path on all cores; results come back in `rels` order.
-fn decrypt_all(rels: &[&str], root: &Root, keyring: &Keyring) -> Vec<Result<(Format, Decrypted)>> {
+fn decrypt_all(
+    rels: &[&str],
+    root: &Root,
+    keyring: &Keyring,
+    max_threads: usize,
+) -> Vec<Result<(Format, Decrypted)>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, usize::from)
+        .min(max_threads)
         .min(rels.len())
         .max(1);
     let next = AtomicUsize::new(0);
@@ -149,6 +170,100 @@ fn decrypt_all(rels: &[&str], root: &Root, keyring: &Keyring) -> Vec<Result<(For
             })
         })
         .collect()
+}
+
+/// The files a configuration names, each to be decrypted once, with every
+/// place that names it (to report the first failing reference in config order).
+#[derive(Default)]
+pub struct Plan<'a> {
+    rels: Vec<&'a str>,
+    index: HashMap<&'a str, usize>,
+    uses: Vec<(usize, String)>,
+    max_threads: Option<usize>,
+}
+
+impl<'a> Plan<'a> {
+    pub fn new() -> Plan<'a> {
+        Plan::default()
+    }
+
+    /// At most `n` files decrypted at once (default: one per core).
+    pub fn max_threads(&mut self, n: usize) {
+        self.max_threads = Some(n.max(1));
+    }
+
+    /// Notes that `ctx` (e.g. `secretGenerator[0] (s): files[1]`) names `path`.
+    pub fn add(&mut self, path: &'a str, ctx: String) {
+        let i = *self.index.entry(path).or_insert_with(|| {
+            self.rels.push(path);
+            self.rels.len() - 1
+        });
+        self.uses.push((i, ctx));
+    }
+
+    /// Decrypts everything; the first failure (in the order of `add`) wins.
+    pub fn run(self, root: &Root, keyring: &Keyring) -> Result<Decryptions<'a>> {
+        let mut results = decrypt_all(
+            &self.rels,
+            root,
+            keyring,
+            self.max_threads.unwrap_or(usize::MAX),
+        );
+        for (i, ctx) in &self.uses {
+            if results[*i].is_err() {
+                let failed = std::mem::replace(&mut results[*i], Err(Error::usage("")));
+                if let Err(e) = failed {
+                    return Err(e.within(ctx.clone()));
+                }
+            }
+        }
+        Ok(Decryptions {
+            decrypted: results.into_iter().filter_map(Result::ok).collect(),
+            rels: self.rels,
+            index: self.index,
+        })
+    }
+}
+
+/// The decrypted files of a [`Plan`].
+pub struct Decryptions<'a> {
+    rels: Vec<&'a str>,
+    index: HashMap<&'a str, usize>,
+    decrypted: Vec<(Format, Decrypted)>,
+}
+
+impl Decryptions<'_> {
+    /// The format and content of a file passed to [`Plan::add`].
+    pub fn get(&self, path: &str) -> Result<&(Format, Decrypted)> {
+        self.index
+            .get(path)
+            .and_then(|&i| self.decrypted.get(i))
+            .ok_or_else(|| Error::malformed(path, "internal error: the file was not decrypted"))
+    }
+
+    /// The plaintext of a file as `sops decrypt` prints it.
+    pub fn text(&self, path: &str) -> Result<SecretBytes> {
+        let (format, d) = self.get(path)?;
+        store::emit(*format, &d.docs)
+            .map(SecretBytes::new)
+            .map_err(|what| Error::Output {
+                file: path.into(),
+                what,
+            })
+    }
+
+    /// `file: data key opened by …` lines for `--verbose`.
+    pub fn opened_by(&self) -> Vec<String> {
+        self.rels
+            .iter()
+            .zip(&self.decrypted)
+            .flat_map(|(rel, (_, d))| {
+                d.opened_by
+                    .iter()
+                    .map(move |by| format!("{rel}: data key opened by {by}"))
+            })
+            .collect()
+    }
 }
 
 /// The key/value pairs of an `envs` file (dotenv, or a flat YAML/JSON map of scalars).
@@ -251,6 +366,9 @@ pub struct Output {
     pub objects: Vec<Node>,
     /// `file: key description` lines for `--verbose`.
     pub opened_by: Vec<String>,
+    /// Things that worked but are probably not what the user meant (printed
+    /// on stderr; KRM results with `severity: warning`). Never secret values.
+    pub warnings: Vec<String>,
 }
 
 /// One `secretGenerator` entry's sources, validated before any decryption.
@@ -267,12 +385,7 @@ fn entry_context(g: &SopsGenerator, i: usize, e: &SecretEntry) -> String {
     )
 }
 
-fn run_sops<'a>(
-    g: &'a SopsGenerator,
-    root: &Root,
-    keyring: &Keyring,
-    origin: &str,
-) -> Result<Output> {
+fn run_sops(g: &SopsGenerator, root: &Root, keyring: &Keyring, origin: &str) -> Result<Output> {
     let mut sources = Vec::new();
     for (i, e) in g.secrets.iter().enumerate() {
         let ctx = entry_context(g, i, e);
@@ -309,41 +422,20 @@ fn run_sops<'a>(
         });
     }
 
-    // Every distinct path, decrypted once; `uses` remembers where each is
-    // referenced, in config order, to name the first failing reference.
-    let mut rels: Vec<&str> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    let mut uses: Vec<(usize, String)> = Vec::new();
-    let mut use_path = |p: &'a str, ctx: String| {
-        let i = *index.entry(p).or_insert_with(|| {
-            rels.push(p);
-            rels.len() - 1
-        });
-        uses.push((i, ctx));
-    };
+    let mut plan = Plan::new();
     for (i, s) in sources.iter().enumerate() {
         let ctx = entry_context(g, i, s.entry);
         for (j, p) in s.entry.envs.iter().enumerate() {
-            use_path(p, format!("{ctx}: envs[{j}]"));
+            plan.add(p, format!("{ctx}: envs[{j}]"));
         }
         for (j, (_, p)) in s.files.iter().enumerate() {
-            use_path(p, format!("{ctx}: files[{j}]"));
+            plan.add(p, format!("{ctx}: files[{j}]"));
         }
     }
     for (j, p) in g.resources.iter().enumerate() {
-        use_path(p, format!("SopsGenerator {}: resources[{j}]", g.name));
+        plan.add(p, format!("SopsGenerator {}: resources[{j}]", g.name));
     }
-    let mut results = decrypt_all(&rels, root, keyring);
-    for (i, ctx) in &uses {
-        if results[*i].is_err() {
-            let failed = std::mem::replace(&mut results[*i], Err(Error::usage("")));
-            if let Err(e) = failed {
-                return Err(e.within(ctx.clone()));
-            }
-        }
-    }
-    let decrypted: Vec<(Format, Decrypted)> = results.into_iter().filter_map(Result::ok).collect();
-    let get = |p: &str| &decrypted[index[p]];
+    let done = plan.run(root, keyring)?;
 
     let mut objects = Vec::new();
     for (i, s) in sources.iter().enumerate() {
@@ -365,7 +457,7 @@ fn run_sops<'a>(
             Ok(())
         };
         for (j, rel) in s.entry.envs.iter().enumerate() {
-            let (format, d) = get(rel);
+            let (format, d) = done.get(rel)?;
             let pairs =
                 env_pairs(rel, *format, d).map_err(|e| e.within(format!("{ctx}: envs[{j}]")))?;
             for (k, v) in pairs {
@@ -376,43 +468,31 @@ fn run_sops<'a>(
             add(k.clone(), v.clone(), format!("literals[{j}]"))?;
         }
         for (j, (k, rel)) in s.files.iter().enumerate() {
-            let (format, d) = get(rel);
-            let text = store::emit(*format, &d.docs).map_err(|what| {
-                Error::Output {
-                    file: (*rel).into(),
-                    what,
-                }
-                .within(format!("{ctx}: files[{j}]"))
-            })?;
-            add(
-                k.clone(),
-                SecretBytes::new(text),
-                format!("files[{j}] {rel}"),
-            )?;
+            let text = done
+                .text(rel)
+                .map_err(|e| e.within(format!("{ctx}: files[{j}]")))?;
+            add(k.clone(), text, format!("files[{j}] {rel}"))?;
         }
         objects.push(secret_node(s.entry, &data));
     }
     for (j, rel) in g.resources.iter().enumerate() {
         let ctx = format!("SopsGenerator {}: resources[{j}]", g.name);
-        let (_, d) = get(rel);
+        let (_, d) = done.get(rel)?;
         objects.extend(resource_objects(rel, d).map_err(|e| e.within(ctx))?);
     }
-    let opened_by = rels
-        .iter()
-        .zip(&decrypted)
-        .flat_map(|(rel, (_, d))| {
-            d.opened_by
-                .iter()
-                .map(move |by| format!("{rel}: data key opened by {by}"))
-        })
-        .collect();
-    Ok(Output { objects, opened_by })
+    Ok(Output {
+        objects,
+        opened_by: done.opened_by(),
+        warnings: Vec::new(),
+    })
 }
 
 /// Runs any supported configuration.
 pub fn run(config: &Config, root: &Root, keyring: &Keyring, origin: &str) -> Result<Output> {
     match config {
         Config::Sops(g) => run_sops(g, root, keyring, origin),
+        Config::Ksops(k) => crate::compat::ksops::run(k, root, keyring, origin),
+        Config::Ssg(g) => crate::compat::ssg::run(g, root, keyring, origin),
     }
 }
 

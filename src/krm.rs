@@ -114,6 +114,8 @@ impl ResourceList {
 pub struct KrmResult {
     pub message: String,
     pub file: Option<String>,
+    /// `severity: warning` (else `error`).
+    pub warning: bool,
 }
 
 fn s(v: &str) -> Node {
@@ -144,7 +146,7 @@ pub fn render(items: Vec<Node>, results: &[KrmResult]) -> String {
             .map(|r| {
                 let mut e: Vec<Entry> = vec![
                     Node::entry("message", s(&r.message)),
-                    Node::entry("severity", s("error")),
+                    Node::entry("severity", s(if r.warning { "warning" } else { "error" })),
                 ];
                 if let Some(f) = &r.file {
                     e.push(Node::entry(
@@ -220,6 +222,7 @@ functionConfig:
             &[KrmResult {
                 message: "boom".into(),
                 file: Some("a.yaml".into()),
+                warning: false,
             }],
         );
         assert!(out.contains("items: []"), "{out}");

@@ -529,6 +529,10 @@ def build(sops, only):
     def generator():
         build_generator_cases(sops)
 
+    @case
+    def compat():
+        build_compat_cases(sops)
+
     for name, fn in cases.items():
         if not only or name in only:
             fn()
@@ -956,6 +960,121 @@ def build_kustomize_cases(encrypted):
                 f.write(encrypted[os.path.basename(rel)])
         with open(os.path.join(d, "case.env"), "w") as f:
             f.write("BUILD=%s\nSOPS_AGE_KEY_FILE=$KEYS/age/alice.txt\n" % spec.get("build", "."))
+
+
+# --- KSOPS and SopsSecretGenerator cases (testdata/compat) ---------------------------------------
+#
+# Sources live in testdata/plaintexts/compat/CASE/: config.yaml, inputs.txt (files to encrypt in
+# place, format from the suffix as both tools decide it), the plaintext files, and what the original
+# tool printed (original.yaml) or its error (original-error.txt). Where krm-sops deliberately
+# differs (README: "KSOPS and SopsSecretGenerator users"), krm-sops.yaml holds the objects we emit
+# instead, or errors.txt our refusal; warnings.txt lists regexes our stderr must match. Each case
+# also gets a kustomization.yaml for `kubectl kustomize` through the legacy plugins, and
+# kustomize-names.txt: the final object names, with the name hash kustomize computes (from the
+# expected objects, with kustomize's hasher below) where the objects ask for one.
+
+COMPAT_SRC = os.path.join(HERE, "plaintexts", "compat")
+
+
+def go_json(o):
+    text = json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    for a, b in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
+                 ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+        text = text.replace(a, b)
+    return text
+
+
+def kustomize_hash(obj):
+    """kustomize v5's Secret name suffix (api/hasher: the name is always "" there)."""
+    import hashlib
+    m = {"kind": "Secret", "name": "", "type": obj.get("type") or "", "data": obj.get("data") or ""}
+    if isinstance(obj.get("stringData"), dict):
+        m["stringData"] = obj["stringData"]
+    h = hashlib.sha256(go_json(m).encode()).hexdigest()[:10]
+    return h.translate(str.maketrans("013ae", "ghkmt"))
+
+
+def kustomize_names(docs):
+    names = []
+    for o in docs:
+        if not isinstance(o, dict):
+            continue
+        meta = o.get("metadata") or {}
+        name = meta.get("name", "")
+        ann = meta.get("annotations") or {}
+        if o.get("kind") == "Secret" and str(ann.get("kustomize.config.k8s.io/needs-hash", "")).lower() in ("true", "1", "t"):
+            name += "-" + kustomize_hash(o)
+        names.append(name)
+    return sorted(names)
+
+
+def without_function_annotation(text):
+    """The config for the legacy plugin: kubectl's kustomize skips configs naming a KRM function."""
+    out, skip = [], None
+    for line in text.splitlines(keepends=True):
+        indent = len(line) - len(line.lstrip(" "))
+        if skip is not None:
+            if line.strip() and indent > skip:
+                continue
+            skip = None
+        if line.lstrip().startswith("config.kubernetes.io/function:"):
+            skip = indent
+            continue
+        out.append(line)
+    return "".join(out)
+
+
+def build_compat_cases(sops):
+    import yaml
+    root = os.path.join(HERE, "compat")
+    os.makedirs(root, exist_ok=True)
+    for case in sorted(os.listdir(COMPAT_SRC)):
+        src = os.path.join(COMPAT_SRC, case)
+        d = os.path.join(root, case)
+        fresh_dir(d)
+        listed = os.path.join(src, "inputs.txt")
+        inputs = [l.strip() for l in open(listed) if l.strip()] if os.path.exists(listed) else []
+        for dirpath, _, files in os.walk(src):
+            for name in files:
+                rel = os.path.relpath(os.path.join(dirpath, name), src)
+                if rel == "inputs.txt":
+                    continue
+                dst = os.path.join(d, rel)
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                if rel in inputs:
+                    tmp = tempfile.mkdtemp(dir=sops.tmp)
+                    plain = os.path.join(tmp, os.path.basename(rel))
+                    shutil.copy(os.path.join(src, rel), plain)
+                    enc = subprocess.run(["sops", "encrypt"] + age_args("alice") + [plain],
+                                         env=sops.env(), capture_output=True, check=True).stdout
+                    with open(dst, "wb") as f:
+                        f.write(enc)
+                else:
+                    shutil.copy(os.path.join(src, rel), dst)
+        with open(os.path.join(d, "case.env"), "w") as f:
+            f.write("SOPS_AGE_KEY_FILE=$KEYS/age/alice.txt\n")
+        if os.path.exists(os.path.join(src, "errors.txt")) or not (
+                os.path.exists(os.path.join(src, "original.yaml")) or os.path.exists(os.path.join(src, "krm-sops.yaml"))):
+            continue
+        cfg = yaml.safe_load(open(os.path.join(src, "config.yaml")))
+        plugin = "%s/%s" % (cfg.get("apiVersion"), str(cfg.get("kind")).lower())
+        if plugin not in ("viaduct.ai/v1/ksops", "goabout.com/v1beta1/sopssecretgenerator",
+                          "goabout.com/v1beta1/sopssecret"):
+            continue  # kustomize finds legacy plugins by apiVersion/kind; no install path serves it
+        with open(os.path.join(d, "legacy-config.yaml"), "w") as f:
+            f.write(without_function_annotation(open(os.path.join(src, "config.yaml")).read()))
+        with open(os.path.join(d, "kustomization.yaml"), "w") as f:
+            f.write("generators:\n  - legacy-config.yaml\n")
+            if os.path.isdir(os.path.join(src, "base")):
+                f.write("resources:\n  - base\n")
+        if not os.path.exists(os.path.join(src, "kustomize-names.txt")):
+            want = "krm-sops.yaml" if os.path.exists(os.path.join(src, "krm-sops.yaml")) else "original.yaml"
+            docs = []
+            for part in ("\n" + open(os.path.join(src, want)).read()).split("\n---\n"):
+                # KSOPS passes decrypted JSON manifests through, tab-indented (PyYAML refuses tabs).
+                docs.append(json.loads(part) if part.strip().startswith("{") else yaml.safe_load(part))
+            with open(os.path.join(d, "kustomize-names.txt"), "w") as f:
+                f.write("".join(n + "\n" for n in kustomize_names(docs)))
 
 
 def main():

@@ -4,6 +4,7 @@
 //!   generator cases join here). Add a case by adding a directory (see
 //!   `testdata/README.md`), never by adding code.
 //! - `cli`: command-line behaviour (usage errors, exit codes, stdin, verbose, install).
+//! - `compat`: KSOPS and SopsSecretGenerator configs against the originals' outputs.
 //! - `container`: the FROM-scratch image under kpt and kubectl kustomize (podman).
 //! - `interop`: round trips against the real `sops` (fresh random files).
 //! - `keys`: OCB messages, the gpg keyring fallback.
@@ -14,6 +15,7 @@
 
 mod cli;
 mod common;
+mod compat;
 mod container;
 mod golden;
 mod interop;

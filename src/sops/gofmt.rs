@@ -26,8 +26,12 @@ pub fn float_f(f: f64) -> String {
 
 /// Shortest digits and decimal exponent: `f = 0.d1d2d3… × 10^dp`.
 fn digits(f: f64) -> (String, i32) {
-    let s = format!("{:e}", f.abs());
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+    digits_of(&format!("{:e}", f.abs()))
+}
+
+/// Digits and exponent from Rust's shortest `{:e}` text (`1.25e-3`).
+fn digits_of(s: &str) -> (String, i32) {
+    let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
     let digits = digits.trim_end_matches('0');
@@ -50,14 +54,38 @@ pub fn float_g(f: f64, upper: bool) -> String {
             "-Inf".into()
         };
     }
-    let neg = f.is_sign_negative();
-    let (d, dp) = digits(f);
+    layout_g(f.is_sign_negative(), f == 0.0, digits(f), upper)
+}
+
+/// `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest digits that read back
+/// as the same `float32` (how sigs.k8s.io/yaml turns a float into a string).
+pub fn float_g32(f: f32) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    layout_g(
+        f.is_sign_negative(),
+        f == 0.0,
+        digits_of(&format!("{:e}", f.abs())),
+        false,
+    )
+}
+
+/// Go's `%g` layout of shortest digits `d` with decimal exponent `dp`.
+fn layout_g(neg: bool, zero: bool, (d, dp): (String, i32), upper: bool) -> String {
     let exp = dp - 1;
     let mut out = String::new();
     if neg {
         out.push('-');
     }
-    if f == 0.0 {
+    if zero {
         out.push('0');
         return out;
     }

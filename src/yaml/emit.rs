@@ -44,7 +44,7 @@ impl Options {
 // ---- building scalar nodes from values -----------------------------------
 
 /// go-yaml v3's list of YAML 1.1 booleans it quotes.
-fn is_old_bool(s: &str) -> bool {
+pub(crate) fn is_old_bool(s: &str) -> bool {
     matches!(
         s,
         "y" | "Y"
