@@ -55,9 +55,24 @@ bench: build static ## benchmarks: decrypt vs sops side by side, generator runs 
 PLUGIN_HOME ?= $(if $(XDG_CONFIG_HOME),$(XDG_CONFIG_HOME),$(HOME)/.config)/kustomize/plugin
 
 .PHONY: install-plugin
-install-plugin: build ## install the legacy exec plugin under XDG_CONFIG_HOME (default ~/.config)/kustomize/plugin
-	install -D -m 0755 $(BIN) "$(PLUGIN_HOME)/krm-sops.dev/v1/sopsgenerator/SopsGenerator"
-	@echo "installed $(PLUGIN_HOME)/krm-sops.dev/v1/sopsgenerator/SopsGenerator"
+install-plugin: build ## install krm-sops and every legacy plugin path (SopsGenerator, ksops, SopsSecretGenerator) under XDG_CONFIG_HOME/kustomize/plugin
+	$(BIN) install "$(PLUGIN_HOME)"
+
+DIST := target/dist
+AARCH64_LINKER ?= aarch64-linux-gnu-gcc
+
+.PHONY: release
+release: ## static binaries for x86_64 and aarch64 Linux (musl) with SHA256SUMS in target/dist (needs gcc-aarch64-linux-gnu)
+	@command -v $(AARCH64_LINKER) >/dev/null || { echo "release: $(AARCH64_LINKER) not found (apt-get install gcc-aarch64-linux-gnu)"; exit 1; }
+	rustup target add x86_64-unknown-linux-musl aarch64-unknown-linux-musl
+	$(CARGO) build --release --locked --target x86_64-unknown-linux-musl
+	CARGO_TARGET_AARCH64_UNKNOWN_LINUX_MUSL_LINKER=$(AARCH64_LINKER) \
+	  $(CARGO) build --release --locked --target aarch64-unknown-linux-musl
+	rm -rf $(DIST) && mkdir -p $(DIST)
+	cp target/x86_64-unknown-linux-musl/release/krm-sops $(DIST)/krm-sops-$(VERSION)-x86_64-linux
+	cp target/aarch64-unknown-linux-musl/release/krm-sops $(DIST)/krm-sops-$(VERSION)-aarch64-linux
+	cp LICENSE $(DIST)/
+	cd $(DIST) && sha256sum krm-sops-* LICENSE > SHA256SUMS && cat SHA256SUMS
 
 .PHONY: lint
 lint: ## rustfmt and clippy (warnings are errors)

@@ -9,6 +9,7 @@
 //! - `interop`: round trips against the real `sops` (fresh random files).
 //! - `keys`: OCB messages, the gpg keyring fallback.
 //! - `kpt`: the KRM function under `kpt fn eval --exec`.
+//! - `recipes`: the GitLab CI recipe of the JupyterHub example, run end to end.
 //! - `oracle`: plugin builds against native secretGenerator builds (kubectl kustomize).
 //!
 //! Shared helpers live in `common`.
@@ -22,3 +23,4 @@ mod interop;
 mod keys;
 mod kpt;
 mod oracle;
+mod recipes;

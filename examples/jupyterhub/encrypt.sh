@@ -52,4 +52,23 @@ stringData:
     c.LDAPAuthenticator.server_address = "ldap.example.org"
     c.LDAPAuthenticator.bind_dn_template = ["uid={username},ou=people,dc=example,dc=org"]
 YAML
+# The cluster credentials the CI job decrypts with `krm-sops decrypt` (binary, as the seed's
+# `sops -d kubeconfig.sops`). A fake kubeconfig: TEST DATA.
+enc binary kubeconfig.sops <<'KUBECONFIG'
+apiVersion: v1
+kind: Config
+clusters:
+  - name: develop
+    cluster:
+      server: https://k8s.example.org:6443
+users:
+  - name: gitlab-deployer
+    user:
+      token: example-deployer-token
+contexts:
+  - name: develop
+    context: {cluster: develop, user: gitlab-deployer, namespace: jhub-develop}
+current-context: develop
+KUBECONFIG
+
 echo "encrypted the example's secret files"
