@@ -218,3 +218,77 @@ fn the_image_runs_as_a_krm_container_function() {
         "the hash suffix is missing:\n{stdout}"
     );
 }
+
+/// `command:` of the init container in an Argo CD patch under `examples/argocd`.
+fn argocd_init_command(patch: &str) -> Vec<String> {
+    use krm_sops::yaml::{Value, parse_stream};
+    let text = std::fs::read_to_string(root().join("examples/argocd").join(patch)).expect("patch");
+    let docs = parse_stream(&text).expect("YAML");
+    let spec = docs[0]
+        .root
+        .as_ref()
+        .and_then(|d| d.get("spec")?.get("template")?.get("spec"))
+        .expect("spec.template.spec");
+    let Some(Value::Seq { items, .. }) = spec.get("initContainers").map(|n| &n.value) else {
+        panic!("{patch}: no initContainers");
+    };
+    let Some(Value::Seq { items: cmd, .. }) = items[0].node.get("command").map(|n| &n.value) else {
+        panic!("{patch}: no command");
+    };
+    cmd.iter()
+        .filter_map(|i| i.node.as_scalar().map(String::from))
+        .collect()
+}
+
+#[test]
+fn the_argo_cd_init_container_installs_every_plugin_path() {
+    let Some(podman) = podman() else { return };
+    if !build_image(&podman) {
+        return;
+    }
+    for patch in ["repo-server-patch.yaml", "cmp/sidecar-patch.yaml"] {
+        let cmd = argocd_init_command(patch);
+        assert_eq!(cmd[0], "/usr/local/bin/krm-sops", "{patch}");
+        let tmp = TempDir::new("argocd");
+        let tools = tmp.path().join("custom-tools");
+        std::fs::create_dir_all(&tools).expect("volume");
+        // An emptyDir is writable by the pod's user; kubelet runs the image as nobody here.
+        let _ = Command::new("chmod").arg("0777").arg(&tools).status();
+        let out = Command::new(&podman)
+            .env("CONTAINERS_CONF", containers_conf())
+            .args(["run", "--rm", "--network", "none", "--user", "65534:65534"])
+            .arg("-v")
+            .arg(format!("{}:{}", tools.display(), cmd[2]))
+            .arg("--entrypoint")
+            .arg(&cmd[0])
+            .arg(IMAGE)
+            .args(&cmd[1..])
+            .output()
+            .expect("podman run");
+        assert!(
+            out.status.success(),
+            "{patch}: the init container failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for p in krm_sops::cli::INSTALL_PATHS {
+            assert!(tools.join(p).is_file(), "{patch}: {p} was not installed");
+        }
+        // The repo-server's kustomize then finds the plugin there.
+        let key = std::fs::read_to_string(root().join("examples/jupyterhub/keys/age.txt"))
+            .expect("example key");
+        let out = Command::new("kubectl")
+            .args(["kustomize", "--enable-alpha-plugins"])
+            .arg(root().join("examples/jupyterhub/overlays/ldap-auth"))
+            .env("KUSTOMIZE_PLUGIN_HOME", &tools)
+            .env("SOPS_AGE_KEY", key)
+            .env("KRM_SOPS_GPG", "off")
+            .output()
+            .expect("kubectl");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("name: ldap-credentials-"),
+            "{patch}: kustomize with the installed plugins failed:\n{}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
