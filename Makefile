@@ -30,10 +30,25 @@ demo: build ## build, then kustomize the JupyterHub example through krm-sops (te
 	  kubectl kustomize --enable-alpha-plugins $(EXAMPLE)/overlays/ldap-auth
 
 .PHONY: test
-test: build static ## run every test: unit, golden, CLI, interop with sops and kustomize/kpt, container, conformance
+test: build static ## run every test: unit, golden, CLI, interop with sops and kustomize/kpt, container, conformance, fuzz smoke
 	$(CARGO) test --release --locked
 	python3 $(CONFORMANCE)/run.py $(BIN)
 	python3 $(CONFORMANCE)/run.py $(BIN) --cases $(CONFORMANCE)/upstream
+	$(MAKE) fuzz-smoke
+
+FUZZ_SECONDS ?= 300
+SMOKE_SECONDS ?= 15
+
+.PHONY: fuzz
+fuzz: ## fuzz every target for FUZZ_SECONDS (default 300) each; FUZZ_KEEP=1 grows fuzz/corpus (nightly)
+	fuzz/run.sh $(FUZZ_SECONDS)
+
+.PHONY: fuzz-smoke
+fuzz-smoke: ## a short fuzz run of every target (SMOKE_SECONDS each, 10 minutes at most with the build)
+	@if ! rustup run nightly rustc --version >/dev/null 2>&1; then \
+	  if [ "$$CI" = true ]; then echo "fuzz-smoke: the nightly toolchain is required on CI"; exit 1; fi; \
+	  echo "fuzz-smoke: no nightly toolchain; skipped"; exit 0; fi; \
+	timeout 600 fuzz/run.sh $(SMOKE_SECONDS)
 
 .PHONY: static
 static: ## build the static x86_64 musl binary (target/x86_64-unknown-linux-musl/release/krm-sops)
@@ -47,10 +62,11 @@ image: static ## build the FROM-scratch container image (localhost/krm-sops:VERS
 	@$(ENGINE) image inspect $(IMAGE) --format 'built $(IMAGE): {{.Size}} bytes'
 
 .PHONY: bench
-bench: build static ## benchmarks: decrypt vs sops side by side, generator runs (needs sops, gpg)
+bench: build static ## benchmarks: decrypt vs sops side by side, generator runs, 1,000-Secret kustomize builds (needs sops, gpg, kubectl)
 	python3 bench/bench.py decrypt --bin target/x86_64-unknown-linux-musl/release/krm-sops
 	python3 bench/bench.py decrypt --bin $(BIN) --runs 20
 	python3 bench/bench.py generator --bin target/x86_64-unknown-linux-musl/release/krm-sops
+	python3 bench/bench.py scale --bin target/x86_64-unknown-linux-musl/release/krm-sops
 
 PLUGIN_HOME ?= $(if $(XDG_CONFIG_HOME),$(XDG_CONFIG_HOME),$(HOME)/.config)/kustomize/plugin
 

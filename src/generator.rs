@@ -114,8 +114,16 @@ fn detect_format(rel: &str, bytes: &[u8]) -> Format {
 /// Reads and decrypts one file.
 fn decrypt_file(rel: &str, root: &Root, keyring: &Keyring) -> Result<(Format, Decrypted)> {
     let path = root.resolve(rel)?;
-    let bytes = crate::cli::read_input(&path.to_string_lossy())
-        .map_err(|_| Error::io(rel, "read", std::io::Error::other("cannot read the file")))?;
+    // Errors name the file as the config does, not the resolved path.
+    let bytes = crate::cli::read_input(&path.to_string_lossy()).map_err(|e| match e {
+        Error::Io { action, source, .. } => Error::Io {
+            file: rel.into(),
+            action,
+            source,
+        },
+        Error::Malformed { what, .. } => Error::malformed(rel, what),
+        other => other,
+    })?;
     let format = detect_format(rel, &bytes);
     let d = sops::decrypt(rel, &bytes, format, keyring)?;
     Ok((format, d))

@@ -17,6 +17,8 @@ pub mod cli;
 pub mod compat;
 pub mod config;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generator;
 pub mod keys;
 pub mod krm;

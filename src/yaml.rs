@@ -100,6 +100,10 @@ impl std::fmt::Display for Error {
 /// Deepest nesting of collections accepted.
 pub const MAX_DEPTH: usize = 512;
 
+/// Most mapping entries and sequence items in one stream (bounds memory:
+/// about 200 bytes each, parsed and converted).
+pub const MAX_NODES: usize = 1_000_000;
+
 impl Node {
     pub fn scalar(text: impl Into<String>, style: Style) -> Node {
         Node {

@@ -491,6 +491,34 @@ def build(sops, only):
         bad_lm = re.sub(r'lastmodified: "[^"]*"', 'lastmodified: "yesterday"', text)
         write_case("fail-bad-lastmodified-format", bad_lm.encode(), "yaml", AGE_ALICE, errors="exit 3\nlastmodified")
 
+        # The bad-input matrix (issue 5): duplicates, a second `sops` key, invalid UTF-8,
+        # nesting and alias bombs. Each refusal names the file and the condition.
+        flat = sops.encrypt("a: 1\nb: 2\n", "yaml", ["--unencrypted-regex", "^b$"] + age_args("alice")).decode()
+        write_case("fail-duplicate-top-level-key", flat.replace("\nb: 2\n", "\nb: 2\nb: 3\n").encode(), "yaml",
+                   AGE_ALICE, errors="exit 3\nthe top-level key \"b\" is already defined")
+        meta_at = flat.index("\nsops:")
+        write_case("fail-second-sops-key", (flat[:meta_at] + "\nsops: {}" + flat[meta_at:]).encode(), "yaml",
+                   AGE_ALICE, errors="exit 3\n\"sops\"")
+        write_case("fail-invalid-utf8-yaml", flat.replace("\nb: 2\n", "\nb: 2\xff\n").encode("latin-1"),
+                   "yaml", AGE_ALICE, errors="exit 3\ninvalid UTF-8")
+        dup_json = '{"a": "1", "b": {"x": 1, "x": 2}, "a": "2"}\n'
+        enc_json = sops.encrypt(dup_json, "json", age_args("alice"))
+        write_case("json-duplicate-keys", enc_json, "json", AGE_ALICE, sops.decrypt(enc_json, "json", "json"))
+        # Go's JSON reader turns invalid UTF-8 into U+FFFD, as we do: the key path no longer
+        # matches the value's authenticated data.
+        write_case("fail-invalid-utf8-json", enc_json.replace(b'"a": "ENC', b'"\xff": "ENC', 1), "json", AGE_ALICE,
+                   errors="exit 4\nfails authentication")
+        write_case("fail-deep-nesting-yaml", ("a: " + "[" * 100000 + "]" * 100000 + "\n").encode(), "yaml",
+                   AGE_ALICE, errors="exit 3\nnesting deeper than 512 levels")
+        write_case("fail-deep-nesting-json", ('{"a":' + "[" * 100000 + "]" * 100000 + "}").encode(), "json",
+                   AGE_ALICE, errors="exit 3\nnesting deeper than 512 levels")
+        bomb = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+        for i in range(1, 12):
+            prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
+            bomb.append("%s: &%s [%s]" % (cur, cur, ",".join(["*" + prev] * 9)))
+        write_case("fail-alias-bomb", ("\n".join(bomb) + "\n").encode(), "yaml", AGE_ALICE,
+                   errors="exit 3\naliases expand to more than 1000000 nodes")
+
     @case
     def unsupported_keys():
         enc = sops.encrypt(JSON_DOC, "json", age_args("alice", witness=False))
@@ -687,6 +715,18 @@ secretGenerator:
   - name: s
     files: [../outside.env]
 """, [], "exit 8\nnot in or below\nfiles\\[0\\]\nKRM_SOPS_LOAD_RESTRICTOR"),
+    "gen-err-symlink-escape": ("""\
+secretGenerator:
+  - name: s
+    envs: [link.sops.env]
+""", [], "exit 8\nlink.sops.env\nnot in or below\nsymlink"),
+    "gen-err-duplicate-secret": ("""\
+secretGenerator:
+  - name: db
+    envs: [app.sops.env]
+  - name: db
+    literals: [a=b]
+""", ["app.sops.env"], "exit 8\ntwo entries generate the Secret \"db\""),
     "gen-err-absolute": ("""\
 secretGenerator:
   - name: s
@@ -715,6 +755,10 @@ secretGenerator:
 }
 
 
+# Symlinks a case needs (name in the case directory, target).
+GEN_SYMLINKS = {"gen-err-symlink-escape": [("link.sops.env", "../outside.env")]}
+
+
 def build_generator_cases(sops):
     """Encrypts each generator file once, then lays out testdata/generator/CASE/."""
     encrypted = {}
@@ -731,6 +775,8 @@ def build_generator_cases(sops):
             data = encrypted.get(name, APP_ENV.encode())
             with open(os.path.join(d, name), "wb") as f:
                 f.write(data)
+        for link, target in GEN_SYMLINKS.get(case, []):
+            os.symlink(target, os.path.join(d, link))
         env = [] if case == "gen-err-no-key" else ["SOPS_AGE_KEY_FILE=$KEYS/age/alice.txt"]
         with open(os.path.join(d, "case.env"), "w") as f:
             f.write("".join(line + "\n" for line in env))

@@ -144,7 +144,9 @@ fn gitlab_deploy_step_builds_the_example_from_the_ci_variable_alone() {
     assert!(text.contains("LDAPAuthenticator"), "{text}");
     // No keyring was touched: the GNUPGHOME the job had stays empty.
     assert_eq!(
-        std::fs::read_dir(tmp.path().join("gnupg")).expect("gnupg").count(),
+        std::fs::read_dir(tmp.path().join("gnupg"))
+            .expect("gnupg")
+            .count(),
         0
     );
 
@@ -167,7 +169,11 @@ fn gitlab_pipeline_uses_no_gpg_and_decrypts_the_kubeconfig_in_process() {
     let docs = parse_stream(&ci).expect("valid YAML");
     let root_node = docs[0].root.as_ref().expect("a mapping");
     let script = |job: &str, key: &str| -> Vec<String> {
-        match root_node.get(job).and_then(|j| j.get(key)).map(|s| &s.value) {
+        match root_node
+            .get(job)
+            .and_then(|j| j.get(key))
+            .map(|s| &s.value)
+        {
             Some(Value::Seq { items, .. }) => items
                 .iter()
                 .filter_map(|i| i.node.as_scalar().map(String::from))
@@ -184,7 +190,11 @@ fn gitlab_pipeline_uses_no_gpg_and_decrypts_the_kubeconfig_in_process() {
             .any(|l| l.contains("krm-sops decrypt kubeconfig.sops > \"$K8S_CONFIG_FILE\"")),
         "{before:?}"
     );
-    for job in [".import_kube_credentials", "deploy_develop", "destroy_develop"] {
+    for job in [
+        ".import_kube_credentials",
+        "deploy_develop",
+        "destroy_develop",
+    ] {
         for key in ["before_script", "script"] {
             if root_node.get(job).and_then(|j| j.get(key)).is_none() {
                 continue;
@@ -206,7 +216,11 @@ fn gitlab_pipeline_uses_no_gpg_and_decrypts_the_kubeconfig_in_process() {
         .env("SOPS_PGP_PRIVATE_KEY", key)
         .output()
         .expect("decrypt");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8(out.stdout).expect("utf-8");
     assert!(text.starts_with("apiVersion: v1\nkind: Config\n"), "{text}");
 }

@@ -451,8 +451,10 @@ impl Parser<'_> {
         if chomp == 1 {
             out.push_str(&trailing);
         }
-        // Leave the cursor at the start of the line that ended the scalar.
-        if !hit_eof {
+        // Leave the cursor at the start of the line that ended the scalar (at
+        // the end of input, where a header without a line break ends it, stay
+        // there: the line start would be the header's own line).
+        if !hit_eof && !self.eof() {
             self.pos = self.line_start;
         }
         Ok((out, style))
@@ -471,7 +473,11 @@ impl Parser<'_> {
         if self.pos == start {
             return Err(self.error("empty anchor or alias name"));
         }
-        Ok(self.src[start..self.pos].to_string())
+        let name = &self.src[start..self.pos];
+        if name.chars().any(char::is_control) {
+            return Err(self.error("a control character in an anchor or alias name"));
+        }
+        Ok(name.to_string())
     }
 
     /// A tag after `!` (`!`, `!!str`, `!local`, `!<verbatim>`), as written.
@@ -479,9 +485,12 @@ impl Parser<'_> {
         let start = self.pos;
         if self.b.get(self.pos + 1) == Some(&b'<') {
             while let Some(c) = self.peek() {
+                if is_blank(c) || c == b'\n' || c == b'\r' {
+                    break;
+                }
                 self.pos += 1;
                 if c == b'>' {
-                    return Ok(self.src[start..self.pos].to_string());
+                    return self.checked_tag(start);
                 }
             }
             return Err(self.error("unterminated verbatim tag"));
@@ -493,7 +502,16 @@ impl Parser<'_> {
             }
             self.pos += 1;
         }
-        Ok(self.src[start..self.pos].to_string())
+        self.checked_tag(start)
+    }
+
+    /// The tag text from `start`, which may not hold control characters.
+    fn checked_tag(&self, start: usize) -> PResult<String> {
+        let tag = &self.src[start..self.pos];
+        if tag.chars().any(char::is_control) {
+            return Err(self.error("a control character in a tag"));
+        }
+        Ok(tag.to_string())
     }
 
     pub(super) fn at_value_indicator(&self) -> bool {

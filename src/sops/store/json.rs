@@ -38,6 +38,8 @@ enum J {
 struct Parser<'a> {
     s: &'a [u8],
     i: usize,
+    /// Object members and array items read so far (bounded, as for YAML).
+    nodes: usize,
 }
 
 type PResult<T> = Result<T, String>;
@@ -61,6 +63,13 @@ impl Parser<'_> {
     fn value(&mut self, depth: usize) -> PResult<J> {
         if depth > MAX_DEPTH {
             return self.err(&format!("nesting deeper than {MAX_DEPTH} levels"));
+        }
+        self.nodes += 1;
+        if self.nodes > crate::yaml::MAX_NODES {
+            return self.err(&format!(
+                "more than {} values (a SOPS file this large is not supported)",
+                crate::yaml::MAX_NODES
+            ));
         }
         self.ws();
         match self.s.get(self.i) {
@@ -255,7 +264,11 @@ impl Parser<'_> {
 }
 
 fn parse(input: &[u8]) -> PResult<J> {
-    let mut p = Parser { s: input, i: 0 };
+    let mut p = Parser {
+        s: input,
+        i: 0,
+        nodes: 0,
+    };
     let v = p.value(0)?;
     p.ws();
     if p.i != input.len() {
