@@ -128,8 +128,11 @@ pub fn yaml_roundtrip(data: &[u8]) {
     }
 }
 
+/// A fuzz target: its name and its check.
+pub type Target = (&'static str, fn(&[u8]));
+
 /// Every target by name (for the replay test and the fuzz runner).
-pub const TARGETS: [(&str, fn(&[u8])); 11] = [
+pub const TARGETS: [Target; 11] = [
     ("store_yaml", |d| store(Format::Yaml, d)),
     ("store_json", |d| store(Format::Json, d)),
     ("store_dotenv", |d| store(Format::Dotenv, d)),
