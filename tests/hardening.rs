@@ -186,7 +186,7 @@ fn strace_available() -> bool {
 }
 
 /// Every file-system call of `cmd` (children included) that could write.
-fn writes_of(mut cmd: Command, tmp: &TempDir) -> (Output, Vec<String>) {
+fn writes_of(cmd: Command, tmp: &TempDir) -> (Output, Vec<String>) {
     let log = tmp.path().join("strace.log");
     let mut s = Command::new("strace");
     s.args(["-f", "-qq", "-e", "trace=%file", "-o"])
