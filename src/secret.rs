@@ -21,6 +21,31 @@ use crate::yaml::{Entry, Node};
 pub const NEEDS_HASH: &str = "kustomize.config.k8s.io/needs-hash";
 pub const BEHAVIOR: &str = "kustomize.config.k8s.io/behavior";
 
+/// The statement lines of an env file, split the way kustomize and
+/// SopsSecretGenerator split them (Go's line scanner): at `\n`, with a final
+/// `\r` and a UTF-8 BOM on the first line dropped, leading white space
+/// trimmed, blank and `#` lines skipped. Yields (1-based line number, raw
+/// length, line); a line that is not UTF-8 is an error naming it.
+pub fn env_lines(bytes: &[u8]) -> impl Iterator<Item = Result<(usize, usize, &str), String>> {
+    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
+    if bytes.ends_with(b"\n") {
+        lines.pop();
+    }
+    lines.into_iter().enumerate().filter_map(|(n, raw)| {
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        let raw = if n == 0 {
+            raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw)
+        } else {
+            raw
+        };
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return Some(Err(format!("line {} is not valid UTF-8", n + 1)));
+        };
+        let line = text.trim_start_matches(char::is_whitespace);
+        (!line.is_empty() && !line.starts_with('#')).then_some(Ok((n + 1, raw.len(), line)))
+    })
+}
+
 /// kustomize's env-file reading (`api/kv/kv.go`), on decrypted bytes.
 ///
 /// One deliberate difference: a line of 64 KiB or more is an error here,
@@ -28,28 +53,12 @@ pub const BEHAVIOR: &str = "kustomize.config.k8s.io/behavior";
 pub fn parse_env_file(bytes: &[u8]) -> Result<Vec<(String, SecretBytes)>, String> {
     const MAX_LINE: usize = 64 * 1024;
     let mut out = Vec::new();
-    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-    if bytes.ends_with(b"\n") {
-        lines.pop();
-    }
-    for (n, raw) in lines.into_iter().enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        if raw.len() >= MAX_LINE {
+    for line in env_lines(bytes) {
+        let (n, len, line) = line?;
+        if len >= MAX_LINE {
             return Err(format!(
-                "line {} is longer than 64 KiB (kustomize would silently drop it and every line after it)",
-                n + 1
+                "line {n} is longer than 64 KiB (kustomize would silently drop it and every line after it)"
             ));
-        }
-        let text =
-            std::str::from_utf8(raw).map_err(|_| format!("line {} is not valid UTF-8", n + 1))?;
-        let text = if n == 0 {
-            text.strip_prefix('\u{feff}').unwrap_or(text)
-        } else {
-            text
-        };
-        let line = text.trim_start_matches(char::is_whitespace);
-        if line.is_empty() || line.starts_with('#') {
-            continue;
         }
         let (k, v) = line.split_once('=').unwrap_or((line, ""));
         if k.is_empty() {

@@ -84,3 +84,76 @@ pub fn assert_no_secret_in(stderr: &[u8], context: &str) {
         );
     }
 }
+
+/// Copies a directory tree (symlinks are followed).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from)
+        .expect("read dir")
+        .filter_map(Result::ok)
+    {
+        let p = e.path();
+        let dst = to.join(e.file_name());
+        if p.is_dir() {
+            copy_tree(&p, &dst);
+        } else {
+            std::fs::copy(&p, &dst).expect("copy");
+        }
+    }
+}
+
+/// Whether every program runs (`PROG ARG`). A missing one skips the caller's
+/// test with a message — except on CI (`CI=true`), where it fails.
+pub fn tools(progs: &[(&str, &str)], who: &str) -> bool {
+    let missing: Vec<&str> = progs
+        .iter()
+        .filter(|(p, arg)| {
+            !Command::new(p)
+                .arg(arg)
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .map(|(p, _)| *p)
+        .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{who}: {missing:?} must be installed on CI"
+    );
+    eprintln!("{who}: {missing:?} not found; skipping");
+    false
+}
+
+/// Runs `case` on every directory under `root` in name order, then fails
+/// listing every failing case — or when there is no case at all.
+pub fn run_case_dirs(root: &Path, case: &dyn Fn(&Path) -> Result<(), String>) {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .unwrap_or_else(|e| panic!("{}: {e}", root.display()))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    assert!(!dirs.is_empty(), "no cases under {}", root.display());
+    let failures: Vec<String> = dirs
+        .iter()
+        .filter_map(|d| {
+            case(d).err().map(|e| {
+                format!(
+                    "{}: {e}",
+                    d.file_name().unwrap_or_default().to_string_lossy()
+                )
+            })
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases under {} failed:\n\n{}",
+        failures.len(),
+        dirs.len(),
+        root.display(),
+        failures.join("\n\n")
+    );
+}

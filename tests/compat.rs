@@ -23,7 +23,9 @@ use krm_sops::yaml::emit::{Options, emit_documents, string_node};
 use krm_sops::yaml::resolve::{Resolved, resolve};
 use krm_sops::yaml::{Node, SeqItem, Value, parse_stream};
 
-use crate::common::{TempDir, assert_no_secret_in, bin, hermetic, keys, testdata};
+use crate::common::{
+    TempDir, assert_no_secret_in, bin, hermetic, keys, run_case_dirs, testdata, tools,
+};
 
 /// A YAML value with layout, comments and key order gone.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -309,33 +311,7 @@ fn krm(dir: &Path) -> Result<(), String> {
 }
 
 fn run_all(case: &dyn Fn(&Path) -> Result<(), String>) {
-    let root = testdata().join("compat");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .expect("testdata/compat")
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no compat cases under {}", root.display());
-    let failures: Vec<String> = dirs
-        .iter()
-        .filter_map(|d| {
-            case(d).err().map(|e| {
-                format!(
-                    "{}: {e}",
-                    d.file_name().unwrap_or_default().to_string_lossy()
-                )
-            })
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} compat cases failed:\n\n{}",
-        failures.len(),
-        dirs.len(),
-        failures.join("\n\n")
-    );
+    run_case_dirs(&testdata().join("compat"), case);
 }
 
 #[test]
@@ -348,24 +324,9 @@ fn krm_function_matches_the_original_tools() {
     run_all(&krm);
 }
 
-fn kubectl_available() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl is required on CI"
-        );
-        eprintln!("compat: kubectl not found; skipping the kustomize build");
-    }
-    ok
-}
-
 #[test]
 fn kustomize_builds_give_the_original_tools_names() {
-    if !kubectl_available() {
+    if !tools(&[("kubectl", "version")], "compat") {
         return;
     }
     let tmp = TempDir::new("compat-kustomize");

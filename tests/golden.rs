@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::{TempDir, assert_no_secret_in, hermetic, keys, run, testdata};
+use crate::common::{TempDir, assert_no_secret_in, hermetic, keys, run, run_case_dirs, testdata};
 
 /// Applies `case.env` (key variables) to `cmd`; returns the `ARGS=` words.
 fn apply_env(dir: &Path, cmd: &mut Command) -> Result<Vec<String>, String> {
@@ -202,33 +202,7 @@ fn krm_case(dir: &Path) -> Result<(), String> {
 
 /// Runs every case directory under `testdata/<kind>`; fails on zero cases.
 fn run_cases(kind: &str, case: fn(&Path) -> Result<(), String>) {
-    let root = testdata().join(kind);
-    let mut dirs: Vec<_> = std::fs::read_dir(&root)
-        .unwrap_or_else(|e| panic!("testdata/{kind}: {e}"))
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.is_dir())
-        .collect();
-    dirs.sort();
-    assert!(!dirs.is_empty(), "no golden cases under {}", root.display());
-    let failures: Vec<String> = dirs
-        .iter()
-        .filter_map(|d| {
-            case(d).err().map(|e| {
-                format!(
-                    "{}: {e}",
-                    d.file_name().unwrap_or_default().to_string_lossy()
-                )
-            })
-        })
-        .collect();
-    assert!(
-        failures.is_empty(),
-        "{} of {} {kind} cases failed:\n\n{}",
-        failures.len(),
-        dirs.len(),
-        failures.join("\n\n")
-    );
+    run_case_dirs(&testdata().join(kind), &case);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use crate::common::{TempDir, assert_no_secret_in, bin, hermetic, keys, testdata};
+use crate::common::{TempDir, assert_no_secret_in, bin, hermetic, keys, testdata, tools};
 
 /// Runs `cmd` under `/usr/bin/time` and returns its output and peak RSS in KiB
 /// (None where GNU time is missing).
@@ -170,21 +170,6 @@ fn unreadable_paths_are_io_errors() {
     assert!(out.stdout.is_empty());
 }
 
-fn strace_available() -> bool {
-    let ok = Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "strace is required on CI"
-        );
-        eprintln!("hardening: strace not found; skipping the no-write check");
-    }
-    ok
-}
-
 /// Every file-system call of `cmd` (children included) that could write.
 fn writes_of(cmd: Command, tmp: &TempDir) -> (Output, Vec<String>) {
     let log = tmp.path().join("strace.log");
@@ -230,7 +215,7 @@ fn writes_of(cmd: Command, tmp: &TempDir) -> (Output, Vec<String>) {
 
 #[test]
 fn nothing_is_written_while_decrypting_or_generating() {
-    if !strace_available() {
+    if !tools(&[("strace", "-V")], "hardening") {
         return;
     }
     let tmp = TempDir::new("strace");

@@ -15,35 +15,10 @@ use krm_sops::yaml::emit::{Options, emit_documents, string_node};
 use krm_sops::yaml::resolve::{Resolved, resolve};
 use krm_sops::yaml::{Entry, Node, SeqItem, Style, Value, parse_stream};
 
-use crate::common::{TempDir, bin, keys, root, testdata};
+use crate::common::{TempDir, bin, copy_tree, keys, root, testdata, tools};
 
 fn tools_available() -> bool {
-    let has = |c: &str| Command::new(c).arg("--help").output().is_ok();
-    let ok = has("kubectl") && has("sops");
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl and sops are needed on CI"
-        );
-        eprintln!("oracle: kubectl or sops missing; skipping");
-    }
-    ok
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from)
-        .expect("read dir")
-        .filter_map(Result::ok)
-    {
-        let p = e.path();
-        let dst = to.join(e.file_name());
-        if p.is_dir() {
-            copy_tree(&p, &dst);
-        } else {
-            std::fs::copy(&p, &dst).expect("copy");
-        }
-    }
+    tools(&[("kubectl", "version"), ("sops", "--version")], "oracle")
 }
 
 /// Key variables of a case: `case.env` lines with `$KEYS` expanded, plus `BUILD`.

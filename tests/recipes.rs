@@ -9,38 +9,10 @@ use std::process::Command;
 use base64::Engine as _;
 use krm_sops::yaml::{Node, Value, parse_stream};
 
-use crate::common::{TempDir, bin, root};
+use crate::common::{TempDir, bin, copy_tree, root, tools};
 
 fn example() -> std::path::PathBuf {
     root().join("examples/jupyterhub")
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for e in std::fs::read_dir(from).expect("read_dir").flatten() {
-        let p = e.path();
-        let dst = to.join(e.file_name());
-        if p.is_dir() {
-            copy_tree(&p, &dst);
-        } else {
-            std::fs::copy(&p, &dst).expect("copy");
-        }
-    }
-}
-
-fn kubectl_available() -> bool {
-    let ok = Command::new("kubectl")
-        .args(["version", "--client"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "kubectl is required on CI"
-        );
-        eprintln!("recipes: kubectl not found; skipping");
-    }
-    ok
 }
 
 /// `ci/deploy.sh MODE` in a copy of the example, the way the CI job runs it.
@@ -98,7 +70,7 @@ fn secret_data<'a>(objects: &'a [Node], prefix: &str) -> Vec<(&'a str, Vec<u8>)>
 
 #[test]
 fn gitlab_deploy_step_builds_the_example_from_the_ci_variable_alone() {
-    if !kubectl_available() {
+    if !tools(&[("kubectl", "version")], "recipes") {
         return;
     }
     let tmp = TempDir::new("gitlab");

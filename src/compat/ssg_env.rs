@@ -19,28 +19,13 @@ pub type Pairs = Vec<(String, SecretBytes)>;
 /// SopsSecretGenerator's dotenv reader, on decrypted text.
 pub fn dotenv(bytes: &[u8]) -> Result<Pairs, String> {
     let mut out = Vec::new();
-    let mut lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').collect();
-    if bytes.ends_with(b"\n") {
-        lines.pop();
-    }
-    for (n, raw) in lines.into_iter().enumerate() {
-        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
-        let raw = if n == 0 {
-            raw.strip_prefix("\u{feff}".as_bytes()).unwrap_or(raw)
-        } else {
-            raw
-        };
-        let line = std::str::from_utf8(raw)
-            .map_err(|_| format!("line {} is not valid UTF-8", n + 1))?
-            .trim_start_matches(char::is_whitespace);
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
+    for line in crate::secret::env_lines(bytes) {
+        let (n, _, line) = line?;
         let Some((k, v)) = line.split_once('=') else {
-            return Err(format!("line {} has no '=' (expected KEY=VALUE)", n + 1));
+            return Err(format!("line {n} has no '=' (expected KEY=VALUE)"));
         };
         if k.is_empty() {
-            return Err(format!("line {} has an empty key before '='", n + 1));
+            return Err(format!("line {n} has an empty key before '='"));
         }
         out.push((k.to_string(), SecretBytes::from_text(v)));
     }

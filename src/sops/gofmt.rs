@@ -10,18 +10,8 @@ use super::tree::Value;
 
 /// `strconv.FormatFloat(f, 'f', -1, 64)`.
 pub fn float_f(f: f64) -> String {
-    if f.is_nan() {
-        "NaN".into()
-    } else if f.is_infinite() {
-        if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        }
-    } else {
-        // Rust's Display prints the shortest round-trip digits, never an exponent.
-        format!("{f}")
-    }
+    // Rust's Display prints the shortest round-trip digits, never an exponent.
+    special(f).unwrap_or_else(|| format!("{f}"))
 }
 
 /// Shortest digits and decimal exponent: `f = 0.d1d2d3… × 10^dp`.
@@ -42,40 +32,33 @@ fn digits_of(s: &str) -> (String, i32) {
     }
 }
 
+/// Go's text for NaN and the infinities, or None for a finite number.
+fn special(f: f64) -> Option<String> {
+    if f.is_nan() {
+        Some("NaN".into())
+    } else if f.is_infinite() {
+        Some(if f > 0.0 { "+Inf" } else { "-Inf" }.into())
+    } else {
+        None
+    }
+}
+
 /// `strconv.FormatFloat(f, 'g' or 'G', -1, 64)`.
 pub fn float_g(f: f64, upper: bool) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    layout_g(f.is_sign_negative(), f == 0.0, digits(f), upper)
+    special(f).unwrap_or_else(|| layout_g(f.is_sign_negative(), f == 0.0, digits(f), upper))
 }
 
 /// `strconv.FormatFloat(f, 'g', -1, 32)`: the shortest digits that read back
 /// as the same `float32` (how sigs.k8s.io/yaml turns a float into a string).
 pub fn float_g32(f: f32) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    layout_g(
-        f.is_sign_negative(),
-        f == 0.0,
-        digits_of(&format!("{:e}", f.abs())),
-        false,
-    )
+    special(f64::from(f)).unwrap_or_else(|| {
+        layout_g(
+            f.is_sign_negative(),
+            f == 0.0,
+            digits_of(&format!("{:e}", f.abs())),
+            false,
+        )
+    })
 }
 
 /// Go's `%g` layout of shortest digits `d` with decimal exponent `dp`.

@@ -285,16 +285,7 @@ impl<'a> Parser<'a> {
         }
         let line = self.line;
         let props_col = self.col();
-        let mut anchor = None;
-        let mut tag = None;
-        loop {
-            match self.peek() {
-                Some(b'&') => anchor = Some(self.name()?),
-                Some(b'!') => tag = Some(self.tag()?),
-                _ => break,
-            }
-            self.skip_blanks();
-        }
+        let (anchor, tag) = self.properties(false)?;
         if (anchor.is_some() || tag.is_some())
             && (self.eof() || self.at_break() || self.peek() == Some(b'#'))
         {
@@ -344,6 +335,24 @@ impl<'a> Parser<'a> {
         node.line = line;
         self.line_end()?;
         Ok(Some(node))
+    }
+
+    /// `&anchor` and `!tag` before a node, in either order; each is followed by
+    /// blanks (or, inside a flow collection, any white space and comments).
+    fn properties(&mut self, flow: bool) -> PResult<(Option<String>, Option<String>)> {
+        let (mut anchor, mut tag) = (None, None);
+        loop {
+            match self.peek() {
+                Some(b'&') => anchor = Some(self.name()?),
+                Some(b'!') => tag = Some(self.tag()?),
+                _ => return Ok((anchor, tag)),
+            }
+            if flow {
+                self.flow_ws()?;
+            } else {
+                self.skip_blanks();
+            }
+        }
     }
 
     fn with_props(mut n: Node, anchor: Option<String>, tag: Option<String>) -> Node {
@@ -408,16 +417,7 @@ impl<'a> Parser<'a> {
     /// A mapping key on one line (scalar, alias or flow collection), with properties.
     fn inline_key(&mut self) -> PResult<Node> {
         let line = self.line;
-        let mut anchor = None;
-        let mut tag = None;
-        loop {
-            match self.peek() {
-                Some(b'&') => anchor = Some(self.name()?),
-                Some(b'!') => tag = Some(self.tag()?),
-                _ => break,
-            }
-            self.skip_blanks();
-        }
+        let (anchor, tag) = self.properties(false)?;
         let mut n = match self.peek() {
             Some(b'*') | Some(b'[' | b'{') | Some(b'"') | Some(b'\'') => self.inline_node(-1)?,
             _ => {

@@ -7,7 +7,7 @@ use super::{PResult, Parser, empty_at};
 
 impl Parser<'_> {
     /// Skips blanks, breaks and comments inside a flow collection.
-    fn flow_ws(&mut self) -> PResult<()> {
+    pub(super) fn flow_ws(&mut self) -> PResult<()> {
         loop {
             self.skip_blanks();
             match self.peek() {
@@ -25,16 +25,7 @@ impl Parser<'_> {
     fn flow_node(&mut self) -> PResult<Node> {
         self.enter()?;
         let line = self.line;
-        let mut anchor = None;
-        let mut tag = None;
-        loop {
-            match self.peek() {
-                Some(b'&') => anchor = Some(self.name()?),
-                Some(b'!') => tag = Some(self.tag()?),
-                _ => break,
-            }
-            self.flow_ws()?;
-        }
+        let (anchor, tag) = self.properties(true)?;
         let mut n = match self.peek() {
             Some(b'[' | b'{') => self.flow_collection()?,
             Some(b'*') => Node {
