@@ -229,7 +229,7 @@ impl Error {
             Error::UnsupportedKeys { .. } => "add an age or PGP recipient to the file (`sops updatekeys` / `sops rotate --add-age …`)".into(),
             Error::KeySource { source, .. } => format!("fix or unset {source}"),
             Error::Restricted { .. } => "keep the files inside the kustomization directory, or set KRM_SOPS_LOAD_RESTRICTOR=none (as kustomize's --load-restrictor LoadRestrictionsNone)".into(),
-            Error::Config { .. } => "see README.md (\"The SopsGenerator API\") for the expected fields".into(),
+            Error::Config { .. } => "see README.md (\"The SopsGenerator API\"; for KSOPS and SopsSecretGenerator configs, \"KSOPS and SopsSecretGenerator users\") for the fields each kind takes".into(),
             Error::Output { .. } => "choose another --output-type".into(),
         }
     }
