@@ -18,7 +18,7 @@ use krm_sops::yaml::{Entry, Node, SeqItem, Style, Value, parse_stream};
 use crate::common::{TempDir, bin, copy_tree, keys, root, testdata, tools};
 
 fn tools_available() -> bool {
-    tools(&[("kubectl", "version"), ("sops", "--version")], "oracle")
+    tools(&[("kubectl", "--help"), ("sops", "--version")], "oracle")
 }
 
 /// Key variables of a case: `case.env` lines with `$KEYS` expanded, plus `BUILD`.
