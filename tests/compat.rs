@@ -387,3 +387,49 @@ fn kustomize_builds_give_the_original_tools_names() {
         built.get()
     );
 }
+
+/// Without a functionConfig (KSOPS's and SopsSecretGenerator's own KRM
+/// convention), every item of a kind we serve is a config; others pass through.
+#[test]
+fn items_of_our_kinds_are_configs_when_there_is_no_function_config() {
+    let dir = testdata().join("compat/ksops-readme-envs");
+    let config = std::fs::read_to_string(dir.join("config.yaml")).expect("config");
+    let items: String = format!(
+        "- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: untouched\n  data:\n    k: v\n{}",
+        config
+            .lines()
+            .enumerate()
+            .map(|(i, l)| format!("{}{l}\n", if i == 0 { "- " } else { "  " }))
+            .collect::<String>()
+    );
+    let input = format!("apiVersion: config.kubernetes.io/v1\nkind: ResourceList\nitems:\n{items}");
+    let tmp = TempDir::new("compat-items");
+    let mut cmd = hermetic(&tmp);
+    env_of(&dir, &mut cmd);
+    let mut child = cmd
+        .current_dir(&dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write");
+    let out = child.wait_with_output().expect("run");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("name: untouched"), "{stdout}");
+    assert!(stdout.contains("kind: Secret"), "{stdout}");
+    assert!(
+        !stdout.contains("kind: ksops"),
+        "the config must not be echoed:\n{stdout}"
+    );
+}
