@@ -157,3 +157,32 @@ pub fn run_case_dirs(root: &Path, case: &dyn Fn(&Path) -> Result<(), String>) {
         failures.join("\n\n")
     );
 }
+
+/// Checks a refusal against `errors.txt`: `exit N`, then regexes for stderr.
+pub fn check_errors(dir: &Path, code: Option<i32>, stderr: &str) -> Result<(), String> {
+    let errors = std::fs::read_to_string(dir.join("errors.txt"))
+        .map_err(|_| "neither expected.* nor errors.txt".to_string())?;
+    let mut lines = errors.lines();
+    let want_exit: i32 = lines
+        .next()
+        .and_then(|l| l.strip_prefix("exit "))
+        .and_then(|n| n.trim().parse().ok())
+        .ok_or("errors.txt must start with `exit N`")?;
+    if code != Some(want_exit) {
+        return Err(format!(
+            "exit {code:?}, want {want_exit}; stderr:\n{stderr}"
+        ));
+    }
+    if !stderr.starts_with("krm-sops: error: ") || !stderr.contains("\nhint: ") {
+        return Err(format!(
+            "stderr is not `krm-sops: error: …` + `hint: …`:\n{stderr}"
+        ));
+    }
+    for pat in lines.filter(|l| !l.trim().is_empty()) {
+        let re = regex::Regex::new(pat).map_err(|e| format!("bad regex {pat:?}: {e}"))?;
+        if !re.is_match(stderr) {
+            return Err(format!("stderr does not match {pat:?}:\n{stderr}"));
+        }
+    }
+    Ok(())
+}

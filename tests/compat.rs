@@ -24,7 +24,7 @@ use krm_sops::yaml::resolve::{Resolved, resolve};
 use krm_sops::yaml::{Node, SeqItem, Value, parse_stream};
 
 use crate::common::{
-    TempDir, assert_no_secret_in, bin, hermetic, keys, run_case_dirs, testdata, tools,
+    TempDir, assert_no_secret_in, bin, check_errors, hermetic, keys, run_case_dirs, testdata, tools,
 };
 
 /// A YAML value with layout, comments and key order gone.
@@ -110,29 +110,6 @@ fn check_warnings(dir: &Path, stderr: &str) -> Result<(), String> {
         .any(|l| !l.starts_with("krm-sops: warning: "))
     {
         return Err(format!("stderr holds more than warnings:\n{stderr}"));
-    }
-    Ok(())
-}
-
-fn check_errors(dir: &Path, code: Option<i32>, stderr: &str) -> Result<(), String> {
-    let errors = std::fs::read_to_string(dir.join("errors.txt")).map_err(|e| e.to_string())?;
-    let mut lines = errors.lines();
-    let want: i32 = lines
-        .next()
-        .and_then(|l| l.strip_prefix("exit "))
-        .and_then(|n| n.trim().parse().ok())
-        .ok_or("errors.txt must start with `exit N`")?;
-    if code != Some(want) {
-        return Err(format!("exit {code:?}, want {want}:\n{stderr}"));
-    }
-    if !stderr.contains("krm-sops: error: ") || !stderr.contains("\nhint: ") {
-        return Err(format!("not a krm-sops error:\n{stderr}"));
-    }
-    for p in lines.filter(|l| !l.trim().is_empty()) {
-        let re = regex::Regex::new(p).map_err(|e| format!("errors.txt: {p:?}: {e}"))?;
-        if !re.is_match(stderr) {
-            return Err(format!("stderr does not match {p:?}:\n{stderr}"));
-        }
     }
     Ok(())
 }

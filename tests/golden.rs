@@ -10,7 +10,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::common::{TempDir, assert_no_secret_in, hermetic, keys, run, run_case_dirs, testdata};
+use crate::common::{
+    TempDir, assert_no_secret_in, check_errors, hermetic, keys, run, run_case_dirs, testdata,
+};
 
 /// Applies `case.env` (key variables) to `cmd`; returns the `ARGS=` words.
 fn apply_env(dir: &Path, cmd: &mut Command) -> Result<Vec<String>, String> {
@@ -42,35 +44,6 @@ fn by_stem(dir: &Path, stem: &str) -> Option<PathBuf> {
         .filter_map(Result::ok)
         .map(|e| e.path())
         .find(|p| p.file_stem().is_some_and(|s| s == stem))
-}
-
-/// Checks a refusal against `errors.txt`: `exit N`, then regexes for stderr.
-fn check_errors(dir: &Path, code: Option<i32>, stderr: &str) -> Result<(), String> {
-    let errors = std::fs::read_to_string(dir.join("errors.txt"))
-        .map_err(|_| "neither expected.* nor errors.txt".to_string())?;
-    let mut lines = errors.lines();
-    let want_exit: i32 = lines
-        .next()
-        .and_then(|l| l.strip_prefix("exit "))
-        .and_then(|n| n.trim().parse().ok())
-        .ok_or("errors.txt must start with `exit N`")?;
-    if code != Some(want_exit) {
-        return Err(format!(
-            "exit {code:?}, want {want_exit}; stderr:\n{stderr}"
-        ));
-    }
-    if !stderr.starts_with("krm-sops: error: ") || !stderr.contains("\nhint: ") {
-        return Err(format!(
-            "stderr is not `krm-sops: error: …` + `hint: …`:\n{stderr}"
-        ));
-    }
-    for pat in lines.filter(|l| !l.trim().is_empty()) {
-        let re = regex::Regex::new(pat).map_err(|e| format!("bad regex {pat:?}: {e}"))?;
-        if !re.is_match(stderr) {
-            return Err(format!("stderr does not match {pat:?}:\n{stderr}"));
-        }
-    }
-    Ok(())
 }
 
 /// Compares with (or, with KRM_SOPS_BLESS=1, writes) the `expected.yaml` snapshot.
