@@ -48,7 +48,7 @@ fuzz-smoke: ## a short fuzz run of every target (SMOKE_SECONDS each, 10 minutes 
 	@if ! rustup run nightly rustc --version >/dev/null 2>&1; then \
 	  if [ "$$CI" = true ]; then echo "fuzz-smoke: the nightly toolchain is required on CI"; exit 1; fi; \
 	  echo "fuzz-smoke: no nightly toolchain; skipped"; exit 0; fi; \
-	FUZZ_SEED=1 timeout 600 fuzz/run.sh $(SMOKE_SECONDS)
+	FUZZ_SEED=1 FUZZ_RUNS=200000 timeout 600 fuzz/run.sh $(SMOKE_SECONDS)
 
 .PHONY: static
 static: ## build the static x86_64 musl binary (target/x86_64-unknown-linux-musl/release/krm-sops)

@@ -6,7 +6,8 @@
 #   fuzz/run.sh [SECONDS_PER_TARGET] [TARGET...]     default: 30 s, every target
 #
 # FUZZ_SEED fixes libFuzzer's random seed (0, the default, picks one); the CI smoke
-# run uses a fixed seed so that it repeats what was run before landing.
+# run uses a fixed seed and FUZZ_RUNS (a cap on executions, whichever of it and the
+# time comes first) so that it only ever repeats a prefix of what ran before landing.
 # New inputs go to a scratch corpus (FUZZ_KEEP=1: into fuzz/corpus/TARGET, to be
 # minimized and committed); a crash stops the run, is saved under
 # fuzz/artifacts/TARGET/ and fails it. Once fixed, copy the input to
@@ -36,7 +37,7 @@ for t in "${targets[@]}"; do
   if [[ "${FUZZ_KEEP:-0}" == 1 ]]; then dirs=("corpus/$t"); else mkdir -p "$scratch/$t"; dirs=("$scratch/$t" "corpus/$t"); fi
   [[ -d "regressions/$t" ]] && dirs+=("regressions/$t")
   echo "== $t (${secs}s)"
-  if ! "$bin/$t" -seed="${FUZZ_SEED:-0}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
+  if ! "$bin/$t" -seed="${FUZZ_SEED:-0}" -runs="${FUZZ_RUNS:--1}" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
       -print_final_stats=1 -artifact_prefix="artifacts/$t/" "${dirs[@]}" 2> "$scratch/$t.log"; then
     tail -n 40 "$scratch/$t.log"
     echo "fuzz: $t found a crash (see fuzz/artifacts/$t/)" >&2
