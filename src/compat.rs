@@ -148,6 +148,8 @@ pub fn text(s: &str) -> Node {
 /// silently); KSOPS (Go's encoding/json) also matches names case-insensitively.
 pub struct Loose<'a> {
     fields: Vec<(&'static str, &'a Node)>,
+    /// Field names outside the schema (each also reported as a warning).
+    pub unknown: Vec<&'a str>,
 }
 
 impl<'a> Loose<'a> {
@@ -161,11 +163,15 @@ impl<'a> Loose<'a> {
     ) -> Result<Loose<'a>> {
         let Value::Map { entries, .. } = &n.value else {
             if n.is_null() {
-                return Ok(Loose { fields: Vec::new() });
+                return Ok(Loose {
+                    fields: Vec::new(),
+                    unknown: Vec::new(),
+                });
             }
             return Err(origin.err(ctx, "expected a mapping"));
         };
         let mut fields = Vec::new();
+        let mut unknown = Vec::new();
         for e in entries {
             let Some(k) = e.key.as_scalar() else {
                 return Err(origin.err(ctx, "mapping keys must be strings"));
@@ -177,12 +183,15 @@ impl<'a> Loose<'a> {
             });
             match found {
                 Some(f) => fields.push((*f, &e.value)),
-                None => warnings.push(format!(
-                    "{ctx}: the field {k:?} is not part of the schema and is ignored (as the original tool ignores it)"
-                )),
+                None => {
+                    warnings.push(format!(
+                        "{ctx}: the field {k:?} is not part of the schema and is ignored (as the original tool ignores it)"
+                    ));
+                    unknown.push(k);
+                }
             }
         }
-        Ok(Loose { fields })
+        Ok(Loose { fields, unknown })
     }
 
     /// The value of a field (the last one, when a name repeats); null is absent.
@@ -193,11 +202,6 @@ impl<'a> Loose<'a> {
             .find(|(f, _)| *f == name)
             .map(|(_, v)| *v)
             .filter(|v| !v.is_null())
-    }
-
-    /// Whether the field is present at all (null included).
-    pub fn has(&self, name: &str) -> bool {
-        self.fields.iter().any(|(f, _)| *f == name)
     }
 }
 

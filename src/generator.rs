@@ -28,11 +28,6 @@ pub struct Root {
 }
 
 impl Root {
-    /// The working directory, restricted unless `KRM_SOPS_LOAD_RESTRICTOR=none`.
-    pub fn current() -> Result<Root> {
-        Root::current_or(true)
-    }
-
     /// The working directory; `restrict_by_default` applies unless
     /// `KRM_SOPS_LOAD_RESTRICTOR` says `none` or `rootonly` (kustomize's
     /// `LoadRestrictionsNone` / `LoadRestrictionsRootOnly` are accepted too).
@@ -495,8 +490,10 @@ fn run_sops(g: &SopsGenerator, root: &Root, keyring: &Keyring, origin: &str) -> 
     })
 }
 
-/// Runs any supported configuration.
-pub fn run(config: &Config, root: &Root, keyring: &Keyring, origin: &str) -> Result<Output> {
+/// Runs any supported configuration in the working directory (the
+/// kustomization root), restricting paths as the configuration's kind asks.
+pub fn run(config: &Config, keyring: &Keyring, origin: &str) -> Result<Output> {
+    let root = &Root::current_or(config.restricts_paths())?;
     match config {
         Config::Sops(g) => run_sops(g, root, keyring, origin),
         Config::Ksops(k) => crate::compat::ksops::run(k, root, keyring, origin),

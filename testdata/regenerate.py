@@ -23,24 +23,10 @@ import subprocess
 import sys
 import tempfile
 
+from testkeys import KEYS, age_recipient, fp
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-KEYS = os.path.join(HERE, "keys")
 OUT = os.path.join(HERE, "decrypt")
-
-
-def fp(name):
-    for line in open(os.path.join(KEYS, "pgp", "fingerprints.txt")):
-        n, f = line.split()
-        if n == name:
-            return f
-    raise KeyError(name)
-
-
-def age_recipient(name):
-    for line in open(os.path.join(KEYS, "age", name + ".txt")):
-        if line.startswith("# public key: "):
-            return line.split(": ", 1)[1].strip()
-    raise KeyError(name)
 
 
 def ssh_recipient(name):

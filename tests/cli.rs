@@ -3,11 +3,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::common::{TempDir, hermetic, keys, run, testdata};
-
-fn case_input(name: &str, file: &str) -> std::path::PathBuf {
-    testdata().join("decrypt").join(name).join(file)
-}
+use crate::common::{TempDir, decrypt_case, hermetic, keys, run};
 
 #[test]
 fn version_and_help() {
@@ -70,7 +66,7 @@ fn reads_stdin_and_reports_the_key_when_verbose() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let mut child = c.spawn().expect("spawn");
-    let input = std::fs::read(case_input("age-inline", "input.yaml")).expect("input");
+    let input = std::fs::read(decrypt_case("age-inline", "input.yaml")).expect("input");
     child
         .stdin
         .take()
@@ -83,7 +79,7 @@ fn reads_stdin_and_reports_the_key_when_verbose() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let want = std::fs::read(case_input("age-inline", "expected.yaml")).expect("expected");
+    let want = std::fs::read(decrypt_case("age-inline", "expected.yaml")).expect("expected");
     assert_eq!(out.stdout, want);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -98,7 +94,7 @@ fn verbose_from_the_environment() {
     let tmp = TempDir::new("cli");
     let mut c = hermetic(&tmp);
     c.args(["decrypt"])
-        .arg(case_input("pgp-elgamal", "input.yaml"))
+        .arg(decrypt_case("pgp-elgamal", "input.yaml"))
         .env("KRM_SOPS_VERBOSE", "1")
         .env(
             "SOPS_PGP_PRIVATE_KEY_FILE",
@@ -121,7 +117,7 @@ fn verbose_from_the_environment() {
 fn extension_decides_the_format() {
     let tmp = TempDir::new("cli");
     let file = tmp.path().join("secret.sops.json");
-    std::fs::copy(case_input("json-pgp-rsa2048", "input.json"), &file).expect("copy");
+    std::fs::copy(decrypt_case("json-pgp-rsa2048", "input.json"), &file).expect("copy");
     let mut c = hermetic(&tmp);
     c.arg("decrypt").arg(&file).env(
         "SOPS_PGP_PRIVATE_KEY_FILE",
@@ -135,7 +131,7 @@ fn extension_decides_the_format() {
     );
     assert_eq!(
         out.stdout,
-        std::fs::read(case_input("json-pgp-rsa2048", "expected.json")).expect("expected")
+        std::fs::read(decrypt_case("json-pgp-rsa2048", "expected.json")).expect("expected")
     );
 }
 

@@ -12,6 +12,11 @@ pub fn testdata() -> PathBuf {
     root().join("testdata")
 }
 
+/// A file of the golden decrypt case `name` (`testdata/decrypt/NAME/FILE`).
+pub fn decrypt_case(name: &str, file: &str) -> PathBuf {
+    testdata().join("decrypt").join(name).join(file)
+}
+
 pub fn keys() -> PathBuf {
     testdata().join("keys")
 }

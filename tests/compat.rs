@@ -162,46 +162,34 @@ fn snapshot(dir: &Path, got: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// The mapping under `key` in mapping `n`, created (or replacing a null) as needed.
+fn map_at<'a>(n: &'a mut Node, key: &str) -> &'a mut Node {
+    let Value::Map { entries, .. } = &mut n.value else {
+        panic!("not a mapping");
+    };
+    let i = match entries.iter().position(|e| e.key.as_scalar() == Some(key)) {
+        Some(i) => i,
+        None => {
+            entries.push(Node::entry(key, Node::map(Vec::new())));
+            entries.len() - 1
+        }
+    };
+    let v = &mut entries[i].value;
+    if v.is_null() {
+        *v = Node::map(Vec::new());
+    }
+    v
+}
+
 /// The ResourceList kustomize sends a generator: config as functionConfig and as an item.
 fn resource_list(config: &Node) -> String {
     let mut item = config.clone();
-    if let Value::Map { entries, .. } = &mut item.value {
-        if !entries
-            .iter()
-            .any(|e| e.key.as_scalar() == Some("metadata"))
-        {
-            entries.push(Node::entry("metadata", Node::map(Vec::new())));
-        }
-        for e in entries
-            .iter_mut()
-            .filter(|e| e.key.as_scalar() == Some("metadata"))
-        {
-            if e.value.is_null() {
-                e.value = Node::map(Vec::new());
-            }
-            if let Value::Map { entries: meta, .. } = &mut e.value.value {
-                if !meta
-                    .iter()
-                    .any(|m| m.key.as_scalar() == Some("annotations"))
-                {
-                    meta.push(Node::entry("annotations", Node::map(Vec::new())));
-                }
-                for m in meta
-                    .iter_mut()
-                    .filter(|m| m.key.as_scalar() == Some("annotations"))
-                {
-                    if m.value.is_null() {
-                        m.value = Node::map(Vec::new());
-                    }
-                    if let Value::Map { entries: ann, .. } = &mut m.value.value {
-                        ann.push(Node::entry(
-                            "config.kubernetes.io/local-config",
-                            string_node(b"true"),
-                        ));
-                    }
-                }
-            }
-        }
+    let annotations = map_at(map_at(&mut item, "metadata"), "annotations");
+    if let Value::Map { entries, .. } = &mut annotations.value {
+        entries.push(Node::entry(
+            "config.kubernetes.io/local-config",
+            string_node(b"true"),
+        ));
     }
     let rl = Node::map(vec![
         Node::entry("apiVersion", string_node(b"config.kubernetes.io/v1")),

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use krm_sops::keys::pgp::{PgpOutcome, decrypt, load_keys};
 
-use crate::common::{TempDir, hermetic, keys, run, testdata};
+use crate::common::{TempDir, decrypt_case, hermetic, keys, run, testdata};
 
 #[test]
 fn gnupg_ocb_aead_messages_decrypt_in_process() {
@@ -34,10 +34,6 @@ fn gpg_available() -> bool {
     ok
 }
 
-fn input(case: &str, file: &str) -> std::path::PathBuf {
-    testdata().join("decrypt").join(case).join(file)
-}
-
 #[test]
 fn gpg_keyring_fallback_opens_imported_keys_and_can_be_turned_off() {
     if !gpg_available() {
@@ -63,7 +59,7 @@ fn gpg_keyring_fallback_opens_imported_keys_and_can_be_turned_off() {
     c.env("GNUPGHOME", &gnupg)
         .env_remove("KRM_SOPS_GPG")
         .args(["--verbose", "decrypt"])
-        .arg(input(case, "input.json"));
+        .arg(decrypt_case(case, "input.json"));
     let out = run(c);
     let _ = Command::new("gpgconf")
         .args(["--kill", "gpg-agent"])
@@ -76,7 +72,7 @@ fn gpg_keyring_fallback_opens_imported_keys_and_can_be_turned_off() {
     );
     assert_eq!(
         out.stdout,
-        std::fs::read(input(case, "expected.json")).expect("expected")
+        std::fs::read(decrypt_case(case, "expected.json")).expect("expected")
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("gpg keyring"));
 
@@ -84,7 +80,7 @@ fn gpg_keyring_fallback_opens_imported_keys_and_can_be_turned_off() {
     c.env("GNUPGHOME", &gnupg)
         .env("KRM_SOPS_GPG", "off")
         .arg("decrypt")
-        .arg(input(case, "input.json"));
+        .arg(decrypt_case(case, "input.json"));
     let out = run(c);
     assert_eq!(
         out.status.code(),
@@ -105,7 +101,7 @@ fn a_hanging_gpg_is_stopped_and_reported() {
         .env("SOPS_GPG_EXEC", &fake)
         .env("KRM_SOPS_CMD_TIMEOUT", "0.5")
         .arg("decrypt")
-        .arg(input("json-pgp-rsa2048", "input.json"));
+        .arg(decrypt_case("json-pgp-rsa2048", "input.json"));
     let start = std::time::Instant::now();
     let out = run(c);
     assert!(start.elapsed() < std::time::Duration::from_secs(10));

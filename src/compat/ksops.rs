@@ -25,7 +25,7 @@ use super::{
 };
 use crate::config::Origin;
 use crate::error::{Error, Result};
-use crate::generator::{Output, Plan, Root};
+use crate::generator::{Decryptions, Output, Plan, Root};
 use crate::keys::Keyring;
 use crate::secret::parse_literal;
 use crate::sops::store::Format;
@@ -126,11 +126,10 @@ impl Ksops {
             &mut w,
         )?;
         if f.get("files").is_none() && f.get("secretFrom").is_none() {
-            let unknown: Vec<&str> = w.iter().filter_map(|m| m.split('"').nth(1)).collect();
-            let typo = if unknown.is_empty() {
+            let typo = if f.unknown.is_empty() {
                 String::new()
             } else {
-                format!(" (unknown fields: {}; a typo?)", unknown.join(", "))
+                format!(" (unknown fields: {}; a typo?)", f.unknown.join(", "))
             };
             return Err(origin.err(
                 &ctx,
@@ -210,12 +209,8 @@ fn concurrency_limit() -> Result<Option<usize>> {
 }
 
 /// The objects of a decrypted `files` manifest.
-fn manifests(
-    rel: &str,
-    format: Format,
-    d: &crate::sops::Decrypted,
-    plain: &SecretBytes,
-) -> Result<Vec<Node>> {
+fn manifests(rel: &str, done: &Decryptions) -> Result<Vec<Node>> {
+    let (format, d) = done.get(rel)?;
     match format {
         Format::Yaml | Format::Json => Ok(d
             .docs
@@ -224,6 +219,7 @@ fn manifests(
             .map(crate::sops::store::yaml::kubernetes_node)
             .collect()),
         Format::Binary => {
+            let plain = done.text(rel)?;
             let text = plain.as_str().ok_or_else(|| {
                 Error::malformed(
                     rel,
@@ -336,12 +332,7 @@ pub fn run(k: &Ksops, root: &Root, keyring: &Keyring, origin: &str) -> Result<Ou
 
     let mut objects = Vec::new();
     for (j, rel) in k.files.iter().enumerate() {
-        let (format, d) = done.get(rel)?;
-        let plain = done.text(rel)?;
-        objects.extend(
-            manifests(rel, *format, d, &plain)
-                .map_err(|e| e.within(format!("{ctx}: files[{j}]")))?,
-        );
+        objects.extend(manifests(rel, &done).map_err(|e| e.within(format!("{ctx}: files[{j}]")))?);
     }
     for (s, (ectx, files, binary, literals)) in k.secret_from.iter().zip(&sources) {
         let mut keys = Keys {

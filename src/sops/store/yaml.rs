@@ -373,14 +373,7 @@ fn tree_node(v: &Value) -> Node {
 
 /// A document as a Kubernetes object node (comments dropped; kustomize drops them too).
 pub fn kubernetes_node(doc: &Branch) -> Node {
-    let without: Branch = Branch(
-        doc.0
-            .iter()
-            .filter(|i| matches!(i, Item::Entry(..)))
-            .cloned()
-            .collect(),
-    );
-    strip_comments(branch_node(&without))
+    strip_comments(branch_node(doc))
 }
 
 fn strip_comments(mut n: Node) -> Node {
